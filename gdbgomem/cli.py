@@ -1,0 +1,57 @@
+"""The `gdbgomem` console command: prints the lines that load the extension into gdb.
+
+gdb embeds the system's Python, not the virtualenv gdbgomem was installed in,
+so the printed lines put this package and its dependencies on gdb's sys.path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+
+def _import_roots() -> List[str]:
+    """Directories that must be on sys.path for gdbgomem and its dependencies to import."""
+    import pygments
+    import tabulate
+
+    roots = []
+    for module in (sys.modules["gdbgomem"], tabulate, pygments):
+        path = os.path.dirname(os.path.abspath(module.__file__))
+        root = os.path.dirname(path) if os.path.basename(module.__file__) == "__init__.py" else path
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
+def gdbinit_text() -> str:
+    roots = _import_roots()
+    me = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return "\n".join([
+        "# gdbgomem: Go runtime commands (go-help lists them)",
+        "python",
+        "import sys",
+        f"for _p in {roots!r}:",
+        "    if _p not in sys.path: sys.path.insert(0, _p)",
+        f"if sys.version_info[:2] < (3, 10): gdb.write('gdbgomem needs Python >= 3.10 in gdb; gdb has %d.%d\\n' % sys.version_info[:2])",
+        "else:",
+        "    import gdbgomem.frontends.gdb",
+        f"# installed with Python {me}; gdbgomem and its dependencies are pure Python, so gdb's own Python 3 may differ",
+        "end",
+    ])
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="gdbgomem", description="Go runtime inspection for gdb.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("gdbinit", help="print the lines that load gdbgomem into gdb (append them to ~/.gdbinit)")
+    args = parser.parse_args(argv)
+    if args.command == "gdbinit":
+        print(gdbinit_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Every command, declared once; front ends register each of COMMANDS."""
+
+from __future__ import annotations
+
+from typing import List
+
+from gdbgomem.commands.base import Command
+from gdbgomem.commands.goroutines import GoroutineCommand, GoroutinesCommand
+from gdbgomem.commands.info import InfoCommand
+from gdbgomem.commands.stack import StackCommand
+from gdbgomem.commands.threads import ThreadsCommand
+from gdbgomem.render.report import Report, Styled, Table
+
+
+class HelpCommand(Command):
+    name = "go-help"
+    summary = "list the gdbgomem commands"
+    needs_process = False
+
+    def run(self, proc, args):
+        report = Report({"commands": [{"name": c.name, "summary": c.summary} for c in COMMANDS]})
+        report.add(Table(["COMMAND", "WHAT IT SHOWS"], [[Styled(c.name, "function"), c.summary] for c in COMMANDS]))
+        report.add("Every command takes --help and --json.")
+        return report
+
+
+COMMANDS: List[Command] = [
+    InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(), HelpCommand(),
+]

@@ -1,0 +1,185 @@
+"""go-goroutines (the list) and go-g (one goroutine in full)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import List, Optional
+
+from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.threads import attach_threads, thread_of_goroutine
+
+TEXT_LIMIT = 200  # text rows shown when --limit is not given; JSON holds every row
+
+
+def listing(proc: GoProcess) -> List[Goroutine]:
+    goroutines = all_goroutines(proc)
+    attach_threads(proc, goroutines)
+    return goroutines
+
+
+def status_cell(g: Goroutine) -> Styled:
+    style = f"status.{g.status}" if g.status in ("running", "runnable", "syscall", "waiting", "dead") \
+        else "status.other"
+    return Styled(g.status + (" (scan)" if g.scan else ""), style)
+
+
+def waited_ns(proc: GoProcess, g: Goroutine) -> Optional[int]:
+    """How long the goroutine has waited, where the runtime recorded when it began.
+
+    g.waitsince is only set by the GC (mgcmark.go) and is a nanotime() value;
+    on a live process on this machine CLOCK_MONOTONIC is the same clock. A core
+    has no "now", so there it stays unknown.
+    """
+    if not g.waitsince or proc.target.is_core or g.status not in ("waiting", "syscall"):
+        return None
+    return max(0, time.monotonic_ns() - g.waitsince)
+
+
+def created_by(proc: GoProcess, g: Goroutine) -> Optional[dict]:
+    position = proc.position_of_call(g.gopc) if g.gopc else None
+    if position is None:
+        return None
+    return {"function": position[0], "file": position[1], "line": position[2]}
+
+
+def goroutine_json(proc: GoProcess, g: Goroutine) -> dict:
+    return {
+        "goid": g.goid, "address": g.address, "status": g.status.lower().replace(" ", "_"),
+        "status_code": g.status_code, "scan": g.scan, "wait_reason": g.wait_reason,
+        "waitsince": g.waitsince or None, "waited_ns": waited_ns(proc, g),
+        "stack_lo": g.stack_lo, "stack_hi": g.stack_hi, "stack_size": g.stack_size,
+        "stack_used": (g.stack_hi - g.sched_sp) if g.stack_lo <= g.sched_sp <= g.stack_hi else None,
+        "sp": g.sched_sp, "pc": g.sched_pc, "function": g.function,
+        "user_function": g.user_function, "user_file": g.user_file, "user_line": g.user_line,
+        "start_function": proc.function_at(g.startpc) if g.startpc else None,
+        "created_by": created_by(proc, g), "parent_goid": g.parent_goid,
+        "m_id": g.m_id, "thread_id": g.thread_id, "locked_to_thread": bool(g.lockedm),
+    }
+
+
+def _matches(g: Goroutine, args) -> bool:
+    if not args.all and g.is_dead:
+        return False
+    if args.status and g.status.lower() not in args.status:
+        return False
+    if args.wait and (g.wait_reason is None or args.wait.lower() not in g.wait_reason.lower()):
+        return False
+    if args.func:
+        names = (g.function or "", g.user_function or "")
+        if not any(args.func in name for name in names):
+            return False
+    return True
+
+
+def _wait_text(proc: GoProcess, g: Goroutine) -> str:
+    if not g.wait_reason:
+        return "-"
+    waited = waited_ns(proc, g)
+    return g.wait_reason + (f", {waited // 60_000_000_000} min" if waited is not None else "")
+
+
+class GoroutinesCommand(Command):
+    name = "go-goroutines"
+    summary = "list goroutines from runtime.allgs: status, wait reason, stack, function"
+    description = ("List every goroutine the runtime knows (runtime.allgs), one row each:\n"
+                   "goid, status, wait reason, M and thread when running, stack bounds and use,\n"
+                   "current function, first non-runtime frame, and the `go` statement that made it.\n"
+                   "Dead goroutines are left out unless --all is given.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--status", type=lambda s: [x.strip().lower() for x in s.split(",")],
+                            help="only these statuses, comma separated (running,runnable,waiting,syscall,...)")
+        parser.add_argument("--wait", metavar="TEXT", help="only goroutines whose wait reason contains TEXT")
+        parser.add_argument("--func", metavar="TEXT", help="only goroutines in a function whose name contains TEXT")
+        parser.add_argument("--all", action="store_true", help="include dead goroutines")
+        parser.add_argument("--limit", type=positive_int, metavar="N",
+                            help=f"show at most N rows (0 = all; text default {TEXT_LIMIT}, JSON default all)")
+
+    def run(self, proc, args):
+        everything = listing(proc)
+        chosen = [g for g in everything if _matches(g, args)]
+        limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
+        shown = chosen[:limit] if limit else chosen
+        totals = Counter(g.status for g in chosen)
+        data = {"goroutines": [goroutine_json(proc, g) for g in shown] if args.json else [],
+                "total": len(chosen), "shown": len(shown), "by_status": dict(totals),
+                "allglen": len(everything)}
+        report = Report(data)
+        if args.json:
+            return report
+        rows = []
+        for g in shown:
+            where = f"{g.user_function} {_short(g.user_file)}:{g.user_line}" if g.user_function and g.user_line \
+                else (g.user_function or "-")
+            made = created_by(proc, g)
+            rows.append([g.goid, status_cell(g), _wait_text(proc, g),
+                         f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
+                         Styled(hexaddr(g.stack_lo), "address"), humanize(g.stack_size),
+                         humanize(g.stack_hi - g.sched_sp) if g.stack_lo <= g.sched_sp <= g.stack_hi else "-",
+                         Styled(g.function or "-", "function"), where,
+                         f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-"])
+        report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
+                          "USER FRAME", "CREATED BY"], rows))
+        if len(shown) < len(chosen):
+            report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
+        summary = ", ".join(f"{n} {status}" for status, n in totals.most_common())
+        report.add(f"{len(chosen)} goroutines: {summary}" if chosen else "no goroutines match")
+        return report
+
+
+class GoroutineCommand(Command):
+    name = "go-g"
+    summary = "one goroutine in full: status, stack guard, saved registers, M, panic/defer"
+
+    def add_arguments(self, parser):
+        parser.add_argument("goid", type=positive_int, help="the goroutine id")
+
+    def run(self, proc, args):
+        listing(proc)
+        g = find_goroutine(proc, args.goid)
+        thread = thread_of_goroutine(proc, g)
+        preempt = g.stackguard0 == proc.stack_preempt
+        data = goroutine_json(proc, g)
+        data.update({
+            "stackguard0": g.stackguard0, "stackguard1": g.stackguard1, "preempt_requested": preempt,
+            "sched": {"sp": g.sched_sp, "pc": g.sched_pc, "bp": g.sched_bp},
+            "syscall": {"sp": g.syscall_sp, "pc": g.syscall_pc},
+            "lockedm": g.lockedm or None, "panic": bool(g.panic), "defer": bool(g.defer),
+            "m_address": g.m_address or None,
+        })
+        report = Report(data)
+        made = data["created_by"]
+        fields = [
+            ("goroutine", f"{g.goid} at {hexaddr(g.address)}"),
+            ("status", status_cell(g)),
+            ("wait reason", _wait_text(proc, g)),
+            ("function", g.function or "-"),
+            ("user frame", f"{g.user_function or '-'} {_short(g.user_file) or ''}:{g.user_line or ''}"
+             if g.user_function else "-"),
+            ("started at", data["start_function"] or "-"),
+            ("created by", f"{made['function']} {made['file']}:{made['line']}" if made else "-"),
+            ("parent goid", g.parent_goid if g.parent_goid else "-"),
+            ("stack", f"[{hexaddr(g.stack_lo)}, {hexaddr(g.stack_hi)}) {humanize(g.stack_size)}"),
+            ("stackguard0", Styled(f"{hexaddr(g.stackguard0)} (stackPreempt: preemption requested)", "warning")
+             if preempt else f"{hexaddr(g.stackguard0)} (lo + {g.stackguard0 - g.stack_lo})"),
+            ("stackguard1", hexaddr(g.stackguard1)),
+            ("sched", f"sp {hexaddr(g.sched_sp)}  pc {hexaddr(g.sched_pc)}  bp {hexaddr(g.sched_bp)}"),
+            ("syscall", f"sp {hexaddr(g.syscall_sp)}  pc {hexaddr(g.syscall_pc)}"),
+            ("m", f"M {thread.id}, thread {thread.procid}" if thread else "-"),
+            ("locked to M", hexaddr(g.lockedm) if g.lockedm else "no"),
+            ("panic / defer", f"{'yes' if g.panic else 'no'} / {'yes' if g.defer else 'no'}"),
+        ]
+        report.add(Table(["FIELD", "VALUE"], [[Styled(k, "heading"), v] for k, v in fields]))
+        return report
+
+
+def _short(path: Optional[str]) -> Optional[str]:
+    """Last two path elements: enough to recognize a file in a table."""
+    if not path:
+        return path
+    return "/".join(path.split("/")[-2:])

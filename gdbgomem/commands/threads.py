@@ -1,0 +1,62 @@
+"""go-threads: every M, its OS thread, its g0 and gsignal stacks, and what runs on it."""
+
+from __future__ import annotations
+
+from gdbgomem.commands.base import Command
+from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.threads import ORIGIN_KERNEL, ORIGIN_RUNTIME, ORIGIN_SYSTEM, Thread, all_threads
+
+ORIGIN_TEXT = {
+    ORIGIN_KERNEL: "kernel (main thread's stack)",
+    ORIGIN_RUNTIME: "Go runtime (malg)",
+    ORIGIN_SYSTEM: "system (pthread)",
+}
+
+
+def thread_json(t: Thread) -> dict:
+    g0, gs = t.g0, t.gsignal
+    return {
+        "id": t.id, "address": t.address, "procid": t.procid, "selected": t.selected,
+        "g0": g0.address if g0 else None,
+        "g0_stack_lo": g0.stack_lo if g0 else None, "g0_stack_hi": g0.stack_hi if g0 else None,
+        "g0_stack_size": g0.stack_size if g0 else None, "g0_origin": t.g0_origin,
+        "gsignal_stack_lo": gs.stack_lo if gs else None, "gsignal_stack_hi": gs.stack_hi if gs else None,
+        "curg": t.curg_goid, "p": t.p_id, "lockedg": t.lockedg_goid,
+        "spinning": t.spinning, "blocked": t.blocked, "incgo": t.incgo, "is_m0": t.is_m0,
+        "isextra": t.isextra, "running_on": t.running_on(),
+        "sp": t.regs.sp if t.regs else None, "pc": t.regs.pc if t.regs else None,
+    }
+
+
+def _state(t: Thread) -> str:
+    flags = [name for name, on in (("spinning", t.spinning), ("blocked", t.blocked), ("in cgo", t.incgo),
+                                   ("extra", t.isextra)) if on]
+    return ",".join(flags) or "-"
+
+
+class ThreadsCommand(Command):
+    name = "go-threads"
+    summary = "list Ms (OS threads): thread id, g0 and gsignal stacks, current goroutine, P"
+    description = ("List every M on runtime.allm: its OS thread id (procid, * = gdb's selected\n"
+                   "thread), its g0 system stack with who allocated it (the kernel for the main\n"
+                   "thread, the Go runtime's malg for other threads, the system for cgo/pthread\n"
+                   "threads), its gsignal stack, the goroutine it runs, its P, and the goroutine\n"
+                   "locked to it.")
+
+    def run(self, proc, args):
+        threads = all_threads(proc)
+        report = Report({"threads": [thread_json(t) for t in threads]})
+        rows = []
+        for t in threads:
+            g0, gs = t.g0, t.gsignal
+            rows.append([
+                t.id, Styled(f"*{t.procid}", "selected") if t.selected else str(t.procid),
+                Styled(f"{hexaddr(g0.stack_lo)}-{hexaddr(g0.stack_hi)}", "address") if g0 else "-",
+                humanize(g0.stack_size) if g0 else "-", ORIGIN_TEXT[t.g0_origin],
+                f"{hexaddr(gs.stack_lo)}-{hexaddr(gs.stack_hi)}" if gs else "-",
+                t.curg_goid, t.p_id, t.lockedg_goid, t.running_on() or "-", _state(t)])
+        report.add(Table(["M", "TID", "G0 STACK", "G0 SIZE", "G0 FROM", "GSIGNAL STACK", "CURG", "P",
+                          "LOCKED G", "ON", "STATE"], rows))
+        report.add(f"{len(threads)} Ms")
+        return report

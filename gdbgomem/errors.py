@@ -1,0 +1,23 @@
+"""Errors a user can act on. Front ends print them as one line: `gdbgomem: <what> (<hint>)`."""
+
+
+class GoMemError(Exception):
+    """A failure with a message meant for the user, and optionally what to do about it."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(what)
+        self.what = what
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.hint})" if self.hint else self.what
+
+
+class MemoryReadError(GoMemError):
+    """The target could not give the bytes at an address (unmapped, or missing from a core)."""
+
+    def __init__(self, address: int, size: int):
+        super().__init__(f"cannot read {size} bytes at 0x{address:x}",
+                         "the address is not mapped in the process or not saved in the core")
+        self.address = address
+        self.size = size

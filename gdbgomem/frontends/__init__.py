@@ -1,0 +1,1 @@
+"""Debugger front ends: thin glue that registers every command in gdbgomem.commands."""

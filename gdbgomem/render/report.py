@@ -1,0 +1,47 @@
+"""What a command returns: the JSON object and the text blocks that show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Styled:
+    """Text with a semantic style name ('status.running', 'address', 'warning'...)."""
+
+    text: str
+    style: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+Cell = Union[str, int, None, Styled]
+
+
+@dataclass
+class Table:
+    headers: Sequence[str]
+    rows: List[Sequence[Cell]]
+    align: Optional[Sequence[str]] = None  # per column: "left" or "right"
+
+
+Block = Union[str, Styled, Table, List[Cell]]
+
+
+@dataclass
+class Report:
+    """data is the JSON object (without "schema"); blocks are rendered in order as text."""
+
+    data: Dict[str, Any]
+    blocks: List[Block] = field(default_factory=list)
+
+    def add(self, block: Block) -> "Report":
+        self.blocks.append(block)
+        return self
+
+    def json_object(self) -> Dict[str, Any]:
+        return {"schema": SCHEMA_VERSION, **self.data}

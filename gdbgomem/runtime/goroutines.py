@@ -1,0 +1,211 @@
+"""Goroutines: every runtime.g reachable from runtime.allgs (runtime2.go, proc.go).
+
+allgs is read as one array of pointers, the g structs in merged blocks, and
+each g decoded with one unpack. Where a goroutine is parked, its stack top is
+read in bulk too and unwound with the pclntab to find its first non-runtime
+frame; results are cached per pc, since thousands of goroutines usually park
+at the same few places.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.frames import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.records import RecordDecoder
+
+# allglen is bounded by memory: a g is at least 400 bytes, and no process has
+# a terabyte of them. Anything larger is a corrupt core.
+MAX_GOROUTINES = 50_000_000
+# How much of a parked goroutine's stack top is read to find its user frame;
+# the runtime's park path (gopark + chanrecv + ...) takes a few hundred bytes.
+STACK_TOP_BYTES = 1024
+SCAN_BIT_DEFAULT = 0x1000  # runtime._Gscan, when DWARF lacks it
+
+G_MEMBERS = [
+    ("stack_lo", "stack.lo"), ("stack_hi", "stack.hi"),
+    ("stackguard0", "stackguard0"), ("stackguard1", "stackguard1"),
+    ("panic", "_panic"), ("defer", "_defer"), ("m", "m"),
+    ("sched_sp", "sched.sp"), ("sched_pc", "sched.pc"), ("sched_bp", "sched.bp"),
+    ("syscall_sp", "syscallsp"), ("syscall_pc", "syscallpc"),
+    ("status", "atomicstatus.value"), ("goid", "goid"), ("waitsince", "waitsince"),
+    ("waitreason", "waitreason"), ("lockedm", "lockedm"),
+    ("parent_goid", "parentGoid"), ("gopc", "gopc"), ("startpc", "startpc"),
+]
+
+
+@dataclass
+class Goroutine:
+    """One runtime.g, decoded. Addresses and sizes are plain integers."""
+
+    address: int
+    goid: int
+    status_code: int          # atomicstatus without the scan bit
+    scan: bool                # the _Gscan bit: the GC owns the stack right now
+    status: str               # the runtime's own name (gStatusStrings)
+    wait_reason: Optional[str]
+    waitsince: int
+    stack_lo: int
+    stack_hi: int
+    stackguard0: int
+    stackguard1: int
+    sched_sp: int
+    sched_pc: int
+    sched_bp: int
+    syscall_sp: int
+    syscall_pc: int
+    m_address: int
+    lockedm: int
+    panic: int
+    defer: int
+    parent_goid: Optional[int]
+    gopc: int
+    startpc: int
+    # filled in by the listing
+    m_id: Optional[int] = None
+    thread_id: Optional[int] = None
+    function: Optional[str] = None
+    user_function: Optional[str] = None
+    user_file: Optional[str] = None
+    user_line: Optional[int] = None
+    extra: Dict[str, object] = field(default_factory=dict)
+
+    @property
+    def stack_size(self) -> int:
+        return self.stack_hi - self.stack_lo
+
+    @property
+    def is_dead(self) -> bool:
+        return self.status in ("dead",) or self.status_code == 6
+
+
+def g_decoder(proc: GoProcess) -> RecordDecoder:
+    def compute() -> RecordDecoder:
+        layout = proc.layout("runtime.g")
+        members = list(G_MEMBERS)
+        if not layout.has("atomicstatus.value"):
+            members = [(n, "atomicstatus" if n == "status" else p) for n, p in members]
+        return RecordDecoder(layout, members)
+    return proc.fact("g_decoder", compute)
+
+
+def read_allgs(proc: GoProcess) -> List[int]:
+    """Addresses of every g the runtime has ever created (runtime.allgs)."""
+    base = proc.global_address("runtime.allgs")
+    header = proc.target.read(base, 24)
+    array, length, capacity = struct.unpack("<QQQ", header)
+    if length > capacity or length > MAX_GOROUTINES:
+        raise GoMemError(f"runtime.allgs looks corrupt (len {length}, cap {capacity})",
+                         "the process may be in the middle of a change, or the core is damaged")
+    if length == 0:
+        return []
+    raw = proc.target.read(array, 8 * length)
+    return list(struct.unpack(f"<{length}Q", raw))
+
+
+def read_goroutine(proc: GoProcess, address: int, data: Optional[bytes] = None) -> Optional[Goroutine]:
+    decoder = g_decoder(proc)
+    if data is None:
+        data = proc.target.try_read(address, decoder.size)
+    values = decoder.decode(data) if data is not None else None
+    if values is None:
+        return None
+    return _make(proc, address, values)
+
+
+def _make(proc: GoProcess, address: int, v: dict) -> Goroutine:
+    scan_bit = proc.constant("runtime._Gscan", SCAN_BIT_DEFAULT)
+    raw = v["status"] or 0
+    code = raw & ~scan_bit
+    return Goroutine(
+        address=address, goid=v["goid"], status_code=code, scan=bool(raw & scan_bit),
+        status=proc.status_name(code), wait_reason=proc.wait_reason(v["waitreason"] or 0),
+        waitsince=v["waitsince"] or 0,
+        stack_lo=v["stack_lo"], stack_hi=v["stack_hi"], stackguard0=v["stackguard0"],
+        stackguard1=v["stackguard1"], sched_sp=v["sched_sp"], sched_pc=v["sched_pc"],
+        sched_bp=v["sched_bp"] or 0, syscall_sp=v["syscall_sp"], syscall_pc=v["syscall_pc"],
+        m_address=v["m"], lockedm=v["lockedm"] or 0, panic=v["panic"], defer=v["defer"],
+        parent_goid=v["parent_goid"], gopc=v["gopc"], startpc=v["startpc"])
+
+
+def all_goroutines(proc: GoProcess) -> List[Goroutine]:
+    """Every g in allgs (dead ones included), decoded; cached until the process resumes."""
+    return proc.snapshot("goroutines", lambda: _read_all(proc))
+
+
+def _read_all(proc: GoProcess) -> List[Goroutine]:
+    addresses = read_allgs(proc)
+    decoder = g_decoder(proc)
+    blobs = proc.target.read_many([(a, decoder.size) for a in addresses])
+    out = []
+    for address, blob in zip(addresses, blobs):
+        values = decoder.decode(blob) if blob is not None else None
+        if values is not None:
+            out.append(_make(proc, address, values))
+    _locate_code(proc, out)
+    return out
+
+
+def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
+    """Current function and first non-runtime frame of each parked goroutine.
+
+    A parked goroutine's saved pc is a return address (runtime.mcall saved it),
+    so every pc of the walk is one, and lines are looked up at pc-1.
+    """
+    parked = [g for g in goroutines if not g.is_dead and g.sched_pc and g.status != "running"]
+    tops = proc.target.read_many([(g.sched_sp, max(0, min(STACK_TOP_BYTES, g.stack_hi - g.sched_sp)))
+                                  for g in parked])
+    steps = _step_cache(proc)
+    for g, top in zip(parked, tops):
+        g.function = proc.function_at(g.sched_pc)
+        if top is None:
+            continue
+        pc, offset = g.sched_pc, 0
+        for _ in range(64):
+            step = steps(pc)
+            if step is None:
+                break
+            name, frame_size, runtime_code, last = step
+            if not runtime_code:
+                position = proc.position_of_call(pc)
+                g.user_function = name
+                if position is not None:
+                    g.user_file, g.user_line = position[1], position[2]
+                break
+            if last or offset + frame_size > len(top):
+                break
+            pc = struct.unpack_from("<Q", top, offset + frame_size - 8)[0]
+            offset += frame_size
+
+
+def _step_cache(proc: GoProcess):
+    """pc -> (function, frame size, is runtime code, ends the walk), memoized per process."""
+    cache = proc.fact("unwind_steps", dict)
+    table = proc.pclntab
+
+    def step(pc: int):
+        if pc in cache:
+            return cache[pc]
+        result = None
+        func = table.find_func(pc) if pc else None
+        if func is not None:
+            delta = table.sp_delta(func, pc)
+            if delta is not None and delta >= 0:
+                last = bool(func.flag & (FUNC_FLAG_TOPFRAME | FUNC_FLAG_SPWRITE))
+                where = table.file_line(func, pc - 1)
+                runtime_code = is_runtime_function(func.name, where[0] if where else None)
+                result = (func.name, delta + 8, runtime_code, last)
+        cache[pc] = result
+        return result
+    return step
+
+
+def find_goroutine(proc: GoProcess, goid: int) -> Goroutine:
+    for g in all_goroutines(proc):
+        if g.goid == goid:
+            return g
+    raise GoMemError(f"no goroutine {goid}", "list them with go-goroutines --all")

@@ -1,0 +1,180 @@
+"""GoProcess: one Go program seen through a Target, with everything decoded cached.
+
+Two lifetimes of cache:
+  - binary facts (version, layouts, constants, pclntab, name tables) hold as
+    long as the same program is loaded;
+  - the snapshot (goroutines, threads) holds until the process resumes;
+    front ends call `invalidate()` then.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime import version as goversion
+from gdbgomem.runtime.gostrings import read_string, read_string_array
+from gdbgomem.runtime.pclntab import PclnTab
+from gdbgomem.target.base import StructLayout, Target
+
+# stackPreempt = uintptrMask & -1314 (runtime/stack.go): written to g.stackguard0
+# to ask a goroutine to stop at its next function prologue. It is larger than
+# int64 so the compiler leaves it out of DWARF; it depends only on pointer size.
+STACK_PREEMPT = {8: (1 << 64) - 1314, 4: (1 << 32) - 1314}
+STACK_FORK = {8: (1 << 64) - 1234, 4: (1 << 32) - 1234}
+
+
+class GoProcess:
+    """The Go runtime of one target: entry point for every decoder."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self._facts: Dict[str, Any] = {}
+        self._snapshot: Dict[str, Any] = {}
+
+    # -- cache plumbing ----------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Forget the process state (goroutines, threads); keep facts about the binary."""
+        self._snapshot.clear()
+
+    def fact(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._facts:
+            self._facts[key] = compute()
+        return self._facts[key]
+
+    def snapshot(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._snapshot:
+            self._snapshot[key] = compute()
+        return self._snapshot[key]
+
+    # -- is this a Go program we can read? ---------------------------------------------
+    def check(self) -> None:
+        """Raise a GoMemError that says what to do unless a supported Go process is loaded."""
+        if self.target.symbol_address("runtime.allgs") is None:
+            raise GoMemError("not a Go program: the binary has no runtime.allgs symbol",
+                             "load a Go binary built without -ldflags=-s")
+        if not goversion.is_supported(self.version):
+            raise GoMemError(f"{self.version_string} is not supported",
+                             "gdbgomem reads programs built by Go 1.21 or newer")
+        if not self.target.has_process():
+            raise GoMemError("no process", "start it with `run`, attach with `gdb -p PID`, or open a core file")
+
+    @property
+    def version_string(self) -> str:
+        def compute() -> str:
+            address = self.target.symbol_address("runtime.buildVersion")
+            text = read_string(self.target, address) if address is not None else None
+            return text or "unknown"
+        return self.fact("version_string", compute)
+
+    @property
+    def version(self) -> Tuple[int, int, int]:
+        parsed = goversion.parse_go_version(self.version_string)
+        if parsed is None:
+            raise GoMemError(f"cannot tell the Go version (runtime.buildVersion is {self.version_string!r})",
+                             "is this a Go program?")
+        return parsed
+
+    # -- layouts and constants ---------------------------------------------------------
+    def layout(self, type_name: str) -> StructLayout:
+        def compute() -> StructLayout:
+            found = self.target.struct_layout(type_name)
+            if found is None:
+                raise GoMemError(f"the binary has no DWARF type {type_name}",
+                                 "build the program without -ldflags=-w so its debug info is kept")
+            return found
+        return self.fact("layout:" + type_name, compute)
+
+    def constant(self, name: str, default: Optional[int] = None) -> Optional[int]:
+        value = self.fact("const:" + name, lambda: self.target.constant(name))
+        return default if value is None else value
+
+    def global_address(self, name: str) -> int:
+        address = self.fact("sym:" + name, lambda: self.target.symbol_address(name))
+        if address is None:
+            raise GoMemError(f"the binary has no symbol {name}", "is it a Go program built without -ldflags=-s?")
+        return address
+
+    def read_word(self, address: int) -> int:
+        return self.target.read_word(address)
+
+    @property
+    def pointer_size(self) -> int:
+        return self.target.pointer_size
+
+    @property
+    def stack_preempt(self) -> int:
+        return STACK_PREEMPT[self.pointer_size]
+
+    # -- name tables the runtime keeps in its own memory -------------------------------
+    def name_table(self, symbol: str) -> List[Optional[str]]:
+        """A runtime [N]string table (waitReasonStrings, gStatusStrings) read from the target."""
+        def compute() -> List[Optional[str]]:
+            address = self.target.symbol_address(symbol)
+            size = self.target.symbol_size(symbol)
+            if address is None or not size or size % 16:
+                return []
+            return read_string_array(self.target, address, min(size // 16, 4096))
+        return self.fact("names:" + symbol, compute)
+
+    def wait_reason(self, code: int) -> Optional[str]:
+        """The binary's own text for a waitReason value; None for waitReasonZero."""
+        if code == 0:
+            return None
+        table = self.name_table("runtime.waitReasonStrings")
+        if code < len(table) and table[code]:
+            return table[code]
+        return f"waitReason({code})"
+
+    def status_name(self, status: int) -> str:
+        """Name of a G status without the scan bit, from runtime.gStatusStrings."""
+        table = self.name_table("runtime.gStatusStrings")
+        if status < len(table) and table[status]:
+            return table[status]
+        return f"status({status})"
+
+    # -- code: function names, files and lines -----------------------------------------
+    @property
+    def pclntab(self) -> PclnTab:
+        return self.fact("pclntab", self._load_pclntab)
+
+    def _load_pclntab(self) -> PclnTab:
+        """The function table as the runtime sees it, via runtime.firstmoduledata.
+
+        Read from memory (not the file) so that PIE relocation, live processes and
+        cores all look the same; one read for the whole table.
+        """
+        md = self.layout("runtime.moduledata")
+        base = self.global_address("runtime.firstmoduledata")
+        head = self.target.read(base, md.size)
+        header_ptr = struct.unpack_from("<Q", head, md.offset("pcHeader"))[0]
+        table_ptr, table_len = struct.unpack_from("<QQ", head, md.offset("pclntable"))
+        text = struct.unpack_from("<Q", head, md.offset("text"))[0]
+        if not header_ptr or table_ptr < header_ptr or table_len > 1 << 31:
+            raise GoMemError("runtime.firstmoduledata looks corrupt", "is the core truncated?")
+        data = self.target.read(header_ptr, table_ptr - header_ptr + table_len)
+        try:
+            return PclnTab(data, text_start=text)
+        except ValueError as exc:
+            raise GoMemError(f"cannot decode the function table: {exc}") from None
+
+    def function_at(self, pc: int) -> Optional[str]:
+        """Name of the function holding pc, None outside Go code (cached per pc)."""
+        cache = self.fact("function_at", dict)
+        if pc not in cache:
+            func = self.pclntab.find_func(pc) if pc else None
+            cache[pc] = func.name if func is not None else None
+        return cache[pc]
+
+    def position_of_call(self, return_pc: int) -> Optional[Tuple[str, str, int]]:
+        """(function, file, line) of the call instruction before a return address."""
+        cache = self.fact("position_of_call", dict)
+        if return_pc not in cache:
+            cache[return_pc] = None
+            func = self.pclntab.find_func(return_pc - 1) if return_pc else None
+            if func is not None:
+                where = self.pclntab.file_line(func, return_pc - 1)
+                if where is not None:
+                    cache[return_pc] = (func.name, where[0], where[1])
+        return cache[return_pc]

@@ -1,0 +1,60 @@
+"""Decode many records of one struct type with a single precompiled struct.Struct.
+
+A RecordDecoder picks some members of a StructLayout (by dotted path) and
+builds one format with pad bytes between them, so decoding a g or an m is one
+`unpack_from` call instead of one call per field.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from gdbgomem.target.base import StructLayout
+
+_FORMAT_BY_SIZE = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+class RecordDecoder:
+    """Unpacks the chosen members of a struct from bytes, missing members as None."""
+
+    def __init__(self, layout: StructLayout, members: Sequence[Tuple[str, str]]):
+        """members: (name, path) pairs; a path absent from this release's layout decodes as None."""
+        self.layout = layout
+        self.size = layout.size
+        present: List[Tuple[int, int, str]] = []
+        self.missing: List[str] = []
+        for name, path in members:
+            try:
+                member = layout.member(path)
+            except KeyError:
+                self.missing.append(name)
+                continue
+            size = member.size if member.size in _FORMAT_BY_SIZE else 8
+            present.append((layout.offset(path), size, name))
+        present.sort()
+        fmt, cursor, self.names = "<", 0, []
+        for offset, size, name in present:
+            if offset < cursor:  # overlapping members (a union-like alias): read the first only
+                self.missing.append(name)
+                continue
+            fmt += f"{offset - cursor}x" if offset > cursor else ""
+            fmt += _FORMAT_BY_SIZE[size]
+            cursor = offset + size
+            self.names.append(name)
+        self._struct = struct.Struct(fmt)
+
+    def decode(self, data: bytes, offset: int = 0) -> Optional[Dict[str, Optional[int]]]:
+        """The chosen members as a dict, or None when data is too short."""
+        if len(data) - offset < self._struct.size:
+            return None
+        values: Dict[str, Optional[int]] = dict(zip(self.names, self._struct.unpack_from(data, offset)))
+        for name in self.missing:
+            values[name] = None
+        return values
+
+    def decode_tuple(self, data: bytes, offset: int = 0) -> Optional[tuple]:
+        """The present members in `self.names` order: the fast path for many records."""
+        if len(data) - offset < self._struct.size:
+            return None
+        return self._struct.unpack_from(data, offset)

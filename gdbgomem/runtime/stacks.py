@@ -1,0 +1,162 @@
+"""One stack in detail: bounds, guard, headroom, the prologue rules, and its frames.
+
+The prologue check is the one cmd/internal/obj/x86 (stacksplit) compiles into
+every function that is not nosplit; the constants come from the binary's
+DWARF (runtime.stackGuard, internal/abi.StackSmall, internal/abi.StackBig).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.frames import Frame, StackWindow, unwind
+from gdbgomem.runtime.goroutines import Goroutine
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.threads import Thread
+
+# Defaults for linux/amd64 when DWARF lacks them (internal/abi/stack.go, runtime/stack.go).
+STACK_SMALL_DEFAULT = 128
+STACK_BIG_DEFAULT = 4096
+STACK_GUARD_DEFAULT = 928
+MAX_STACK_READ = 64 << 20  # read at most this much of one stack in a block (Go's max is 1 GiB)
+
+
+@dataclass
+class GuardRules:
+    """The constants of the stack-split check of this binary."""
+
+    stack_guard: int  # g.stackguard0 = stack.lo + stack_guard on a fresh stack
+    stack_small: int  # frames up to this size compare SP itself with the guard
+    stack_big: int    # frames up to this size compare SP-(frame-StackSmall); larger ones check for wrap-around too
+
+
+@dataclass
+class MorestackVerdict:
+    frame_size: int
+    rule: str        # which of the three prologue shapes applies
+    compared: str    # what the prologue compares with stackguard0
+    morestack: bool  # True: the call would branch to runtime.morestack now
+    why: str
+
+
+@dataclass
+class StackView:
+    """A stack as a user sees it in go-stack."""
+
+    kind: str                 # "goroutine", "g0" or "gsignal"
+    g: Goroutine
+    thread: Optional[Thread]
+    sp: int
+    pc: int
+    sp_source: str            # where sp/pc came from: thread registers, g.sched, g.syscallsp
+    rules: GuardRules
+    preempt_marker: int
+    frames: List[Frame] = field(default_factory=list)
+    stop_reason: str = ""
+
+    @property
+    def lo(self) -> int:
+        return self.g.stack_lo
+
+    @property
+    def hi(self) -> int:
+        return self.g.stack_hi
+
+    @property
+    def preempt_requested(self) -> bool:
+        return self.g.stackguard0 == self.preempt_marker
+
+    @property
+    def guard(self) -> int:
+        """The address the prologue compares with: stackguard0, or lo+StackGuard when preemption hides it."""
+        return self.lo + self.rules.stack_guard if self.preempt_requested else self.g.stackguard0
+
+    @property
+    def used(self) -> int:
+        return self.hi - self.sp
+
+    @property
+    def free(self) -> int:
+        return self.sp - self.lo
+
+    @property
+    def headroom(self) -> int:
+        """Bytes SP can still drop before a small-frame prologue takes the morestack path."""
+        return self.sp - self.guard
+
+    def check_frame(self, frame_size: int) -> MorestackVerdict:
+        return morestack_verdict(frame_size, self.sp, self.g.stackguard0, self.rules, self.preempt_marker)
+
+
+def guard_rules(proc: GoProcess) -> GuardRules:
+    return GuardRules(
+        stack_guard=proc.constant("runtime.stackGuard", proc.constant("runtime._StackGuard", STACK_GUARD_DEFAULT)),
+        stack_small=proc.constant("internal/abi.StackSmall", STACK_SMALL_DEFAULT),
+        stack_big=proc.constant("internal/abi.StackBig", STACK_BIG_DEFAULT))
+
+
+def morestack_verdict(frame_size: int, sp: int, stackguard0: int, rules: GuardRules,
+                      preempt_marker: int) -> MorestackVerdict:
+    """Would a function with this frame size take the morestack path if called at sp?"""
+    if frame_size < 0:
+        raise GoMemError("a frame size cannot be negative", "give a size in bytes such as 256")
+    preempt = " (stackguard0 holds the preempt marker, so every check fails on purpose)" \
+        if stackguard0 == preempt_marker else ""
+    if frame_size <= rules.stack_small:
+        take = sp <= stackguard0
+        return MorestackVerdict(frame_size, f"small frame (<= StackSmall {rules.stack_small})",
+                                "SP <= stackguard0", take,
+                                f"SP 0x{sp:x} {'<=' if take else '>'} stackguard0 0x{stackguard0:x}{preempt}")
+    below = frame_size - rules.stack_small
+    if frame_size <= rules.stack_big:
+        lhs = sp - below
+        take = lhs <= stackguard0
+        return MorestackVerdict(frame_size, f"large frame (<= StackBig {rules.stack_big})",
+                                f"SP-{below} <= stackguard0", take,
+                                f"SP-{below} = 0x{lhs:x} {'<=' if take else '>'} stackguard0 0x{stackguard0:x}{preempt}")
+    if sp < below:
+        return MorestackVerdict(frame_size, f"huge frame (> StackBig {rules.stack_big})",
+                                f"SP-{below} wraps around, or SP-{below} <= stackguard0", True,
+                                f"SP-{below} would wrap below zero")
+    lhs = sp - below
+    take = lhs <= stackguard0
+    return MorestackVerdict(frame_size, f"huge frame (> StackBig {rules.stack_big})",
+                            f"SP-{below} wraps around, or SP-{below} <= stackguard0", take,
+                            f"SP-{below} = 0x{lhs:x} {'<=' if take else '>'} stackguard0 0x{stackguard0:x}{preempt}")
+
+
+def stack_of_goroutine(proc: GoProcess, g: Goroutine, thread: Optional[Thread]) -> StackView:
+    """The live position of a goroutine: thread registers when it runs, else its saved state."""
+    sp, pc, source, exact = g.sched_sp, g.sched_pc, "g.sched", False
+    regs = thread.regs if thread is not None else None
+    if g.status in ("running", "syscall") and regs is not None and regs.sp is not None \
+            and g.stack_lo <= regs.sp < g.stack_hi:
+        sp, pc, source, exact = regs.sp, regs.pc, "thread registers", True
+    elif g.status == "syscall" and g.syscall_sp:
+        sp, pc, source = g.syscall_sp, g.syscall_pc, "g.syscallsp"
+    return _view(proc, "goroutine", g, thread, sp, pc, source, exact)
+
+
+def stack_of_system(proc: GoProcess, thread: Thread, which: str = "g0") -> StackView:
+    """The g0 (or gsignal) stack of an M: from the thread's registers if it runs there."""
+    g = thread.g0 if which == "g0" else thread.gsignal
+    if g is None:
+        raise GoMemError(f"M {thread.id} has no {which}")
+    regs = thread.regs
+    if regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
+        return _view(proc, which, g, thread, regs.sp, regs.pc, "thread registers", True)
+    return _view(proc, which, g, thread, g.sched_sp, g.sched_pc, "g.sched", False)
+
+
+def _view(proc, kind, g, thread, sp, pc, source, exact) -> StackView:
+    view = StackView(kind, g, thread, sp, pc, source, guard_rules(proc), proc.stack_preempt)
+    if not sp or not pc or not g.stack_lo <= sp <= g.stack_hi:
+        view.stop_reason = "no saved position" if not sp else "sp outside the stack"
+        return view
+    size = min(g.stack_hi - sp, MAX_STACK_READ)
+    data = proc.target.try_read(sp, size) or b""
+    walk = unwind(proc.pclntab, StackWindow(sp, data, proc.target.try_read), pc, sp, g.stack_hi, exact_pc=exact)
+    view.frames, view.stop_reason = walk.frames, walk.stop_reason
+    return view

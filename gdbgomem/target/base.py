@@ -1,0 +1,194 @@
+"""The Target interface every backend (gdb, lldb, core file) implements.
+
+Decoders in gdbgomem.runtime only talk to a Target, so they run unchanged in
+any debugger and in plain Python. A backend provides five primitives (read,
+symbol lookup, struct layout, DWARF constant, threads); batching of reads is
+built on top of `read` here, once for all backends.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from gdbgomem.errors import MemoryReadError
+
+# Merge two wanted regions into one read when the gap between them is at most
+# this many bytes. Measured in gdb 13 on a live process: one read_memory call
+# costs about 2 us and copying runs at about 0.8 GB/s, so a gap of a few KiB
+# costs as much as the extra call it saves.
+MERGE_GAP = 4 * 1024
+# Never read more than this in one call, so a sparse request cannot balloon.
+MAX_WINDOW = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Field:
+    """One member of a struct: byte offset, byte size and the DWARF type name."""
+
+    offset: int
+    size: int
+    type_name: str
+    layout: Optional["StructLayout"] = None  # set when the member is itself a struct
+
+
+@dataclass(frozen=True)
+class StructLayout:
+    """Field offsets of a struct as the binary's DWARF describes it."""
+
+    name: str
+    size: int
+    fields: Dict[str, Field] = field(default_factory=dict)
+
+    def has(self, path: str) -> bool:
+        try:
+            self.offset(path)
+        except KeyError:
+            return False
+        return True
+
+    def offset(self, path: str) -> int:
+        """Offset of a dotted member path ('sched.sp'); raises KeyError if absent."""
+        layout, total = self, 0
+        parts = path.split(".")
+        for i, part in enumerate(parts):
+            if layout is None or part not in layout.fields:
+                raise KeyError(f"{self.name} has no field {path!r}")
+            member = layout.fields[part]
+            total += member.offset
+            layout = member.layout if i + 1 < len(parts) else None
+        return total
+
+    def member(self, path: str) -> Field:
+        head, _, rest = path.partition(".")
+        member = self.fields[head]
+        if not rest:
+            return member
+        if member.layout is None:
+            raise KeyError(f"{self.name}.{head} is not a struct")
+        inner = member.layout.member(rest)
+        return Field(member.offset + inner.offset, inner.size, inner.type_name, inner.layout)
+
+
+@dataclass(frozen=True)
+class ThreadRegs:
+    """An OS thread of the target and the registers an unwinder starts from."""
+
+    tid: int
+    pc: Optional[int]
+    sp: Optional[int]
+    bp: Optional[int]
+    fs_base: Optional[int]
+    selected: bool = False
+    debugger_id: int = 0  # the debugger's own thread number (gdb's `thread N`)
+
+
+class Target(ABC):
+    """A Go process (live or core) as seen through one debugger or file reader."""
+
+    pointer_size = 8
+    little_endian = True
+
+    # -- primitives a backend provides -------------------------------------------------
+    @abstractmethod
+    def read(self, address: int, size: int) -> bytes:
+        """Bytes at address; raises MemoryReadError when any of them is unreadable."""
+
+    @abstractmethod
+    def symbol_address(self, name: str) -> Optional[int]:
+        """Address of a global variable or function, None when the binary has no such symbol."""
+
+    @abstractmethod
+    def symbol_size(self, name: str) -> Optional[int]:
+        """Byte size of a global variable (from its DWARF type or ELF symbol), None if unknown."""
+
+    @abstractmethod
+    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
+        """Layout of a Go struct type ('runtime.g') from DWARF, None when DWARF lacks it."""
+
+    @abstractmethod
+    def constant(self, name: str) -> Optional[int]:
+        """A Go constant the compiler wrote into DWARF ('runtime._Gscan'), None if absent."""
+
+    @abstractmethod
+    def threads(self) -> List[ThreadRegs]:
+        """Every thread of the process or core, with its registers."""
+
+    @abstractmethod
+    def has_process(self) -> bool:
+        """True when there is memory to read: a live process or a core file."""
+
+    @property
+    @abstractmethod
+    def is_core(self) -> bool:
+        """True when the target is a core file rather than a live process."""
+
+    @property
+    @abstractmethod
+    def pid(self) -> Optional[int]:
+        """The process id (of the live process, or recorded in the core)."""
+
+    @property
+    @abstractmethod
+    def executable(self) -> Optional[str]:
+        """Path of the program's binary, when known."""
+
+    def evaluate_address(self, expression: str) -> int:
+        """Turn a user's address argument into an integer; debuggers evaluate expressions."""
+        try:
+            return int(expression, 0)
+        except ValueError:
+            from gdbgomem.errors import GoMemError
+            raise GoMemError(f"not an address: {expression!r}", "give a number such as 0xc000010000") from None
+
+    # -- built on the primitives -------------------------------------------------------
+    def try_read(self, address: int, size: int) -> Optional[bytes]:
+        """Like read, but None instead of an exception: a failed read is data."""
+        try:
+            return self.read(address, size)
+        except MemoryReadError:
+            return None
+
+    def read_word(self, address: int) -> int:
+        return int.from_bytes(self.read(address, self.pointer_size), "little")
+
+    def read_many(self, regions: Sequence[Tuple[int, int]]) -> List[Optional[bytes]]:
+        """Read many (address, size) regions with few debugger calls.
+
+        Regions are sorted and merged into windows (gaps up to MERGE_GAP, at most
+        MAX_WINDOW bytes); a window that cannot be read whole is retried region by
+        region, so one unmapped region costs only itself. The result is in the
+        order of `regions`, None where a region is unreadable.
+        """
+        result: List[Optional[bytes]] = [None] * len(regions)
+        order = sorted(range(len(regions)), key=lambda i: regions[i][0])
+        for window_start, window_end, members in _windows(regions, order):
+            data = self.try_read(window_start, window_end - window_start)
+            for i in members:
+                address, size = regions[i]
+                if data is not None:
+                    off = address - window_start
+                    result[i] = data[off:off + size]
+                else:
+                    result[i] = self.try_read(address, size)
+        return result
+
+
+def _windows(regions: Sequence[Tuple[int, int]], order: Iterable[int]):
+    """Group sorted region indexes into (start, end, members) read windows."""
+    start = end = None
+    members: List[int] = []
+    for i in order:
+        address, size = regions[i]
+        if size <= 0 or address <= 0:
+            continue
+        if start is not None and address - end <= MERGE_GAP and max(end, address + size) - start <= MAX_WINDOW:
+            end = max(end, address + size)
+            members.append(i)
+            continue
+        if start is not None:
+            yield start, end, members
+        start, end, members = address, address + size, [i]
+    if start is not None:
+        yield start, end, members

@@ -1,0 +1,160 @@
+"""Target backend over gdb's Python API (inferior memory, symbols, DWARF types, threads).
+
+Only this module and gdbgomem.frontends.gdb import gdb. Types are turned into
+plain StructLayout objects once; memory is read with Inferior.read_memory in
+blocks, never by walking gdb.Value fields.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import gdb  # type: ignore[import-not-found]
+
+from gdbgomem.errors import GoMemError, MemoryReadError
+from gdbgomem.target.base import Field, StructLayout, Target, ThreadRegs
+
+_NESTING_LIMIT = 4  # struct members are described this deep (g.sched.sp, g.atomicstatus.value)
+
+
+class GdbTarget(Target):
+    """The selected gdb inferior: a live process or a core file."""
+
+    def __init__(self, inferior=None):
+        self._inferior = inferior or gdb.selected_inferior()
+        self._layouts: Dict[str, Optional[StructLayout]] = {}
+        self._constants: Dict[str, Optional[int]] = {}
+
+    # -- memory ------------------------------------------------------------------------
+    def read(self, address: int, size: int) -> bytes:
+        if address < 0 or size < 0 or address + size > 1 << 64:
+            raise MemoryReadError(address, size)
+        try:
+            return self._inferior.read_memory(address, size).tobytes()
+        except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
+            raise MemoryReadError(address, size) from None
+
+    # -- symbols, types, constants -----------------------------------------------------
+    def symbol_address(self, name: str) -> Optional[int]:
+        symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
+        if symbol is not None:
+            try:
+                return int(symbol.value().address)
+            except (gdb.error, TypeError):
+                pass
+        return _minimal_symbol_address(name)
+
+    def symbol_size(self, name: str) -> Optional[int]:
+        symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
+        if symbol is None:
+            return None
+        try:
+            return symbol.type.sizeof
+        except gdb.error:
+            return None
+
+    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
+        if type_name not in self._layouts:
+            gtype = _lookup_type(type_name)
+            self._layouts[type_name] = _to_layout(type_name, gtype, 0) if gtype is not None else None
+        return self._layouts[type_name]
+
+    def constant(self, name: str) -> Optional[int]:
+        if name not in self._constants:
+            try:
+                self._constants[name] = int(gdb.parse_and_eval(f"'{name}'"))
+            except (gdb.error, RuntimeError, ValueError):
+                self._constants[name] = None
+        return self._constants[name]
+
+    def evaluate_address(self, expression: str) -> int:
+        try:
+            return int(gdb.parse_and_eval(expression)) & ((1 << 64) - 1)
+        except (gdb.error, RuntimeError, ValueError) as exc:
+            raise GoMemError(f"cannot evaluate {expression!r}: {exc}",
+                             "give an address, a register such as $rsp, or a symbol") from None
+
+    # -- threads -----------------------------------------------------------------------
+    def threads(self) -> List[ThreadRegs]:
+        """Registers of every thread; switches gdb's selection and puts it back."""
+        selected = gdb.selected_thread()
+        try:
+            selected_frame = gdb.selected_frame() if selected is not None else None
+        except gdb.error:
+            selected_frame = None
+        result = []
+        try:
+            for thread in sorted(self._inferior.threads(), key=lambda t: t.num):
+                if not thread.is_valid() or thread.is_exited():
+                    continue
+                thread.switch()
+                result.append(ThreadRegs(
+                    tid=thread.ptid[1] or thread.ptid[0],
+                    pc=_register("rip"), sp=_register("rsp"), bp=_register("rbp"),
+                    fs_base=_register("fs_base"),
+                    selected=selected is not None and thread.num == selected.num,
+                    debugger_id=thread.num))
+        finally:
+            if selected is not None and selected.is_valid():
+                selected.switch()
+                if selected_frame is not None and selected_frame.is_valid():
+                    selected_frame.select()
+        return result
+
+    # -- what the target is ------------------------------------------------------------
+    def has_process(self) -> bool:
+        return self._inferior.is_valid() and self._inferior.pid != 0
+
+    @property
+    def is_core(self) -> bool:
+        connection = getattr(self._inferior, "connection", None)
+        return connection is not None and connection.type == "core"
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._inferior.pid or None
+
+    @property
+    def executable(self) -> Optional[str]:
+        return self._inferior.progspace.filename
+
+
+def _register(name: str) -> Optional[int]:
+    try:
+        return int(gdb.newest_frame().read_register(name)) & ((1 << 64) - 1)
+    except (gdb.error, ValueError):
+        return None
+
+
+def _minimal_symbol_address(name: str) -> Optional[int]:
+    """Address from the ELF symbol table when the symbol has no DWARF (built with -w)."""
+    try:
+        text = gdb.execute(f"info address '{name}'", to_string=True)
+    except gdb.error:
+        return None
+    for word in text.replace(".", " ").split():
+        if word.startswith("0x"):
+            return int(word, 16)
+    return None
+
+
+def _lookup_type(type_name: str):
+    for candidate in (type_name, f"struct {type_name}"):
+        try:
+            return gdb.lookup_type(candidate).strip_typedefs()
+        except gdb.error:
+            continue
+    return None
+
+
+def _to_layout(name: str, gtype, depth: int) -> StructLayout:
+    fields: Dict[str, Field] = {}
+    for member in gtype.fields():
+        if member.name is None or not hasattr(member, "bitpos"):
+            continue
+        mtype = member.type.strip_typedefs()
+        inner = None
+        if mtype.code == gdb.TYPE_CODE_STRUCT and depth < _NESTING_LIMIT:
+            inner = _to_layout(str(member.type), mtype, depth + 1)
+        fields[member.name] = Field(member.bitpos // 8, mtype.sizeof, str(member.type), inner)
+    return StructLayout(name, gtype.sizeof, fields)

