@@ -1,0 +1,297 @@
+"""Benchmark: list 100 000 goroutines of a live process, gdbgomem against Go's runtime-gdb.py.
+
+One fixture process (fixtures/goroutines -park N) is started once; every
+measurement attaches gdb to it in batch mode:
+
+  attach alone   wall time of `gdb -nx -batch -p PID -x <load script> -ex echo`
+                 (attach, load gdbgomem, detach: the floor every gdb run pays)
+  ours           `go-goroutines --json`, timed inside gdb around gdb.execute(..., to_string=True),
+                 and the wall time of the whole gdb run; beyond attach = wall - attach alone
+  peer           `info goroutines` of $GOROOT/src/runtime/runtime-gdb.py (same toolchain),
+                 loaded with `source` (not timed), then timed inside gdb the same way
+
+Each figure is the median of --repeat runs. Both outputs are checked against the
+fixture's ground truth; a mismatch aborts the run. The goals (ours <= 0.5 s beyond
+attach, peer/ours >= 40x) are reported as PASS/MISS; the exit status is 0 either way,
+since this is a measurement, not a test.
+
+    .venv/bin/python bench/bench_goroutines.py [--go 1.27.3] [--goroutines 100000] [--repeat 3] [--profile]
+
+Figures are written to bench/results/goroutines-<go version>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from devtools import fixtures, gdbrun  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TIMEOUT = 600  # seconds per gdb run: runtime-gdb.py takes tens of seconds on 100k goroutines
+GOAL_BEYOND_ATTACH_S = 0.5
+GOAL_RATIO = 40.0
+OURS_COMMAND = "go-goroutines --json"
+PEER_COMMAND = "info goroutines"
+# A line of runtime-gdb.py's `info goroutines`: "* 17 syscall  runtime.notetsleepg".
+PEER_LINE = re.compile(r"^[ *] (\d+) ")
+# The runtime's isSystemGoroutine (traceback.go): a goroutine whose start function
+# is in package runtime, except these. runtime.NumGoroutine leaves system goroutines
+# out; the finalizer and cleanup goroutines count as system while they run no user
+# code, which is always the case in the fixture.
+USER_RUNTIME_STARTS = {"runtime.main", "runtime.corostart", "runtime.handleAsyncEvent"}
+
+# Runs inside gdb (gdb -x file.py). Times one command; the output is then written
+# to a file for checking, and that write is timed too, so it can be taken off the
+# wall time of the run.
+TIMED_SNIPPET = """\
+import json, sys, time
+import gdb
+_result = {{"python": sys.version.split()[0]}}
+try:
+    for _command in {setup!r}:
+        gdb.execute(_command, to_string=True)
+    _t = time.perf_counter()
+    _out = gdb.execute({command!r}, to_string=True)
+    _result["inside_s"] = time.perf_counter() - _t
+    _t = time.perf_counter()
+    with open({output!r}, "w") as _f:
+        _f.write(_out)
+    _result["post_s"] = time.perf_counter() - _t
+except Exception as _e:
+    _result["error"] = "%s: %s" % (type(_e).__name__, _e)
+with open({result!r}, "w") as _f:
+    json.dump(_result, _f)
+"""
+
+PROFILE_SNIPPET = """\
+import cProfile, io, pstats
+import gdb
+_profile = cProfile.Profile()
+_profile.enable()
+gdb.execute({command!r}, to_string=True)
+_profile.disable()
+_text = io.StringIO()
+pstats.Stats(_profile, stream=_text).sort_stats("cumulative").print_stats({top})
+with open({output!r}, "w") as _f:
+    _f.write(_text.getvalue())
+"""
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be taken or its output is wrong: the figures would lie."""
+
+
+def gdb_run(argv: List[str]) -> float:
+    """Run gdb to completion; its wall time in seconds."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=TIMEOUT)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise BenchError(f"gdb exited with {proc.returncode}: {' '.join(argv)}\n{proc.stdout[-3000:]}")
+    return wall
+
+
+def base_argv(pid: int, load_ours: bool) -> List[str]:
+    argv = ["gdb", "-nx", "-batch", "-p", str(pid)]
+    if load_ours:
+        argv += ["-x", str(gdbrun.load_script())]
+    return argv
+
+
+def timed_command(workdir: Path, pid: int, command: str, load_ours: bool, setup: List[str] = ()) -> dict:
+    """Run one gdb session that times `command` inside gdb; its timings and output."""
+    snippet, output, result = workdir / "timed.py", workdir / "output.txt", workdir / "result.json"
+    for path in (output, result):
+        path.unlink(missing_ok=True)
+    snippet.write_text(TIMED_SNIPPET.format(command=command, setup=list(setup), output=str(output),
+                                            result=str(result)))
+    wall = gdb_run(base_argv(pid, load_ours) + ["-x", str(snippet)])
+    if not result.exists():
+        raise BenchError(f"the timing snippet left no result for {command!r}")
+    data = json.loads(result.read_text())
+    if "error" in data:
+        raise BenchError(f"{command!r} failed inside gdb: {data['error']}")
+    data["wall_s"] = wall - data["post_s"]
+    data["output"] = output.read_text()
+    return data
+
+
+def check_ours(text: str, truth: dict) -> dict:
+    """go-goroutines --json must list every live goroutine the runtime counts."""
+    data = gdbrun.json_of(text)
+    rows = data["goroutines"]
+    if len(rows) != data["total"]:
+        raise BenchError(f"go-goroutines --json: {len(rows)} rows but total {data['total']}")
+    system = [g for g in rows if (g["start_function"] or "").startswith("runtime.")
+              and g["start_function"] not in USER_RUNTIME_STARTS]
+    user = len(rows) - len(system)
+    if user != truth["num_goroutine"]:
+        raise BenchError(f"go-goroutines --json lists {len(rows)} goroutines, {len(system)} of them system "
+                         f"goroutines, so {user} user goroutines; the fixture's runtime.NumGoroutine() is "
+                         f"{truth['num_goroutine']}")
+    parked = sum(1 for g in rows if g["user_function"] == "main.parked")
+    if parked != truth["counts"]["main.parked"]:
+        raise BenchError(f"go-goroutines --json: {parked} goroutines in main.parked, "
+                         f"the fixture parked {truth['counts']['main.parked']}")
+    return {"rows": len(rows), "system": len(system), "user": user, "goids": {g["goid"] for g in rows}}
+
+
+def check_peer(text: str, ours: dict) -> dict:
+    """runtime-gdb.py's info goroutines: one line per goroutine, the same goroutines as ours."""
+    goids = []
+    for line in text.splitlines():
+        match = PEER_LINE.match(line)
+        if match:
+            goids.append(int(match.group(1)))
+    if len(goids) != ours["rows"] or set(goids) != ours["goids"]:
+        missing, extra = len(ours["goids"] - set(goids)), len(set(goids) - ours["goids"])
+        raise BenchError(f"runtime-gdb.py info goroutines printed {len(goids)} goroutine lines, go-goroutines "
+                         f"{ours['rows']} ({missing} of ours missing there, {extra} not in ours)")
+    return {"lines": len(goids)}
+
+
+def profile_ours(workdir: Path, pid: int, top: int) -> str:
+    snippet, output = workdir / "profile.py", workdir / "profile.txt"
+    snippet.write_text(PROFILE_SNIPPET.format(command=OURS_COMMAND, top=top, output=str(output)))
+    gdb_run(base_argv(pid, load_ours=True) + ["-x", str(snippet)])
+    return output.read_text()
+
+
+def tool_versions() -> Dict[str, str]:
+    gdb = subprocess.run(["gdb", "--version"], capture_output=True, text=True).stdout.splitlines()
+    from gdbgomem import __version__
+    return {"gdb": gdb[0] if gdb else "?", "gdbgomem": __version__, "host_python": platform.python_version()}
+
+
+def median(samples: List[float]) -> float:
+    return statistics.median(samples)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--go", default="1.27.3", help="Go toolchain version (default 1.27.3)")
+    parser.add_argument("--goroutines", type=int, default=100_000,
+                        help="extra goroutines parked by the fixture (-park N, default 100000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is kept")
+    parser.add_argument("--profile", action="store_true",
+                        help="also run go-goroutines --json under cProfile inside gdb and print the top entries")
+    parser.add_argument("--profile-top", type=int, default=15, metavar="N")
+    parser.add_argument("--no-write", action="store_true", help="do not write bench/results/*.json")
+    args = parser.parse_args(argv)
+
+    runtime_gdb = fixtures.goroot(args.go) / "src" / "runtime" / "runtime-gdb.py"
+    if not runtime_gdb.exists():
+        raise SystemExit(f"no {runtime_gdb}: is Go {args.go} installed (scripts/setup.sh)?")
+
+    print(f"starting fixtures/goroutines -park {args.goroutines} (Go {args.go}) ...", flush=True)
+    started = time.perf_counter()
+    fixture = fixtures.start("goroutines", args.go, ["-park", str(args.goroutines)], timeout=TIMEOUT)
+    samples: Dict[str, List[float]] = {"attach_alone_s": [], "ours_inside_s": [], "ours_wall_s": [],
+                                       "peer_inside_s": [], "peer_wall_s": []}
+    profile = None
+    try:
+        truth = fixture.truth
+        print(f"ready in {time.perf_counter() - started:.1f} s: pid {fixture.pid}, {truth['go_version']}, "
+              f"NumGoroutine {truth['num_goroutine']}", flush=True)
+        with tempfile.TemporaryDirectory(prefix="bench-goroutines-") as tmp:
+            workdir = Path(tmp)
+            gdb_python = "?"
+            for i in range(args.repeat):
+                samples["attach_alone_s"].append(gdb_run(base_argv(fixture.pid, load_ours=True) + ["-ex", "echo"]))
+
+                ours = timed_command(workdir, fixture.pid, OURS_COMMAND, load_ours=True)
+                counts = check_ours(ours.pop("output"), truth)
+                samples["ours_inside_s"].append(ours["inside_s"])
+                samples["ours_wall_s"].append(ours["wall_s"])
+                gdb_python = ours["python"]
+
+                peer = timed_command(workdir, fixture.pid, PEER_COMMAND, load_ours=False,
+                                     setup=[f"source {runtime_gdb}"])
+                peer_counts = check_peer(peer.pop("output"), counts)
+                samples["peer_inside_s"].append(peer["inside_s"])
+                samples["peer_wall_s"].append(peer["wall_s"])
+
+                if fixture.process.poll() is not None:
+                    raise BenchError(f"the fixture exited (status {fixture.process.returncode}) during the run")
+                print(f"run {i + 1}/{args.repeat}: attach {samples['attach_alone_s'][-1]:.2f} s, "
+                      f"ours {ours['inside_s']:.2f} s inside / {ours['wall_s']:.2f} s wall, "
+                      f"peer {peer['inside_s']:.2f} s inside", flush=True)
+            if args.profile:
+                profile = profile_ours(workdir, fixture.pid, args.profile_top)
+    finally:
+        fixture.stop()
+
+    med = {name: median(values) for name, values in samples.items()}
+    beyond = med["ours_wall_s"] - med["attach_alone_s"]
+    ratio = med["peer_inside_s"] / med["ours_inside_s"]
+    goals = {
+        "ours_beyond_attach_le_0_5_s": {"goal": GOAL_BEYOND_ATTACH_S, "value": beyond,
+                                        "pass": beyond <= GOAL_BEYOND_ATTACH_S},
+        "ratio_peer_over_ours_ge_40": {"goal": GOAL_RATIO, "value": ratio, "pass": ratio >= GOAL_RATIO},
+    }
+
+    verdict = lambda ok: "PASS" if ok else "MISS"  # noqa: E731
+    rows = [
+        ("Go version", truth["go_version"]),
+        ("goroutines (listed / NumGoroutine)", f"{counts['rows']} / {truth['num_goroutine']}"),
+        ("gdb attach alone (s)", f"{med['attach_alone_s']:.3f}"),
+        ("ours: go-goroutines --json inside gdb (s)", f"{med['ours_inside_s']:.3f}"),
+        ("ours: beyond attach (s)", f"{beyond:.3f}"),
+        ("runtime-gdb.py info goroutines inside gdb (s)", f"{med['peer_inside_s']:.3f}"),
+        ("ratio peer/ours (inside gdb)", f"{ratio:.1f}x"),
+        (f"goal: ours <= {GOAL_BEYOND_ATTACH_S} s beyond attach", verdict(goals["ours_beyond_attach_le_0_5_s"]["pass"])),
+        (f"goal: ratio >= {GOAL_RATIO:.0f}x", verdict(goals["ratio_peer_over_ours_ge_40"]["pass"])),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print(f"\nmedian of {args.repeat} run(s), {os.cpu_count()} CPUs")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+
+    if profile:
+        print(f"\ncProfile of {OURS_COMMAND} inside gdb (sorted by cumulative time):\n{profile}")
+
+    result = {
+        "benchmark": "goroutines",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"nproc": os.cpu_count(), "arch": platform.machine(), "kernel": platform.release()},
+        "versions": {**tool_versions(), "gdb_python": gdb_python, "go": truth["go_version"]},
+        "fixture": {"park": args.goroutines, "num_goroutine": truth["num_goroutine"],
+                    "listed": counts["rows"], "system_goroutines": counts["system"],
+                    "peer_lines": peer_counts["lines"]},
+        "commands": {"ours": OURS_COMMAND, "peer": f"source {runtime_gdb.relative_to(fixtures.goroot(args.go))}; "
+                                                  f"{PEER_COMMAND}"},
+        "repeat": args.repeat,
+        "median": {**med, "ours_beyond_attach_s": beyond, "ratio_peer_over_ours": ratio},
+        "samples": samples,
+        "goals": goals,
+    }
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"goroutines-{args.go}.json"
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nwrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        sys.exit(f"bench_goroutines: {error}")

