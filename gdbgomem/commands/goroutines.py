@@ -11,7 +11,7 @@ from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.threads import attach_threads, thread_of_goroutine
+from gdbgomem.runtime.threads import all_threads, attach_threads, thread_of_goroutine
 
 TEXT_LIMIT = 200  # text rows shown when --limit is not given; JSON holds every row
 
@@ -171,11 +171,18 @@ class GoroutineCommand(Command):
             ("sched", f"sp {hexaddr(g.sched_sp)}  pc {hexaddr(g.sched_pc)}  bp {hexaddr(g.sched_bp)}"),
             ("syscall", f"sp {hexaddr(g.syscall_sp)}  pc {hexaddr(g.syscall_pc)}"),
             ("m", f"M {thread.id}, thread {thread.procid}" if thread else "-"),
-            ("locked to M", hexaddr(g.lockedm) if g.lockedm else "no"),
+            ("locked to M", _locked_text(proc, g)),
             ("panic / defer", f"{'yes' if g.panic else 'no'} / {'yes' if g.defer else 'no'}"),
         ]
         report.add(Table(["FIELD", "VALUE"], [[Styled(k, "heading"), v] for k, v in fields]))
         return report
+
+
+def _locked_text(proc: GoProcess, g: Goroutine) -> str:
+    if not g.lockedm:
+        return "no"
+    thread = next((t for t in all_threads(proc) if t.address == g.lockedm), None)
+    return f"M {thread.id}, thread {thread.procid}" if thread else hexaddr(g.lockedm)
 
 
 def _short(path: Optional[str]) -> Optional[str]:

@@ -56,7 +56,7 @@ def _cell(value, color: bool) -> str:
 def _block(block, color: bool) -> str:
     if isinstance(block, Table):
         rows = [[_cell(c, color) for c in row] for row in block.rows]
-        headers = [_cell(Styled(h, "heading"), color) for h in block.headers]
+        headers = [_cell(Styled(h, "heading"), color) for h in block.headers] if any(block.headers) else ()
         align = list(block.align) if block.align else None
         return tabulate(rows, headers=headers, tablefmt="plain", colalign=align, disable_numparse=True)
     if isinstance(block, list):

@@ -1,0 +1,48 @@
+"""The same commands on a core written by gdb's gcore give the same answers as the live process."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools import gdbrun
+from tests.e2e.session import session_for
+
+pytestmark = pytest.mark.e2e
+
+STABLE_G_KEYS = ("goid", "address", "status", "wait_reason", "stack_lo", "stack_hi", "sp", "pc", "function",
+                 "user_function", "user_line", "start_function", "created_by", "m_id", "thread_id")
+
+
+@pytest.fixture
+def core_outputs(running, go_version, tmp_path):
+    live = session_for(running, go_version)
+    core = tmp_path / "goroutines.core"
+    gdbrun.run_gdb(gdbrun.attach(live.fixture.pid), [f"gcore {core}"])
+    assert core.exists(), "gcore wrote no core"
+    deep = live.truth["deep"]["goid"]
+    commands = ["go-info --json", "go-goroutines --json", "go-threads --json", f"go-stack {deep} --json",
+                "go-stack --json"]
+    out = gdbrun.run_gdb([str(live.fixture.binary), str(core)], commands)
+    yield live, {c: gdbrun.json_of(out[i]) for i, c in enumerate(commands)}
+    core.unlink()  # about 1 GiB each: Go's reserved heap address space is dumped too
+
+
+def test_core_matches_live(core_outputs):
+    live, core = core_outputs
+    assert core["go-info --json"]["core"] is True
+    assert core["go-info --json"]["go_version"] == live.truth["go_version"]
+    live_gs = {g["goid"]: g for g in live.json("go-goroutines --json")["goroutines"]}
+    core_gs = {g["goid"]: g for g in core["go-goroutines --json"]["goroutines"]}
+    assert set(core_gs) == set(live_gs)
+    for goid, g in core_gs.items():
+        for key in STABLE_G_KEYS:
+            assert g[key] == live_gs[goid][key], (goid, key)
+        assert g["waited_ns"] is None  # a core has no "now"
+    live_ts = {t["id"]: t for t in live.json("go-threads --json")["threads"]}
+    for t in core["go-threads --json"]["threads"]:
+        mine = live_ts[t["id"]]
+        for key in ("procid", "g0_stack_lo", "g0_stack_hi", "g0_origin", "curg", "lockedg", "sp", "pc"):
+            assert t[key] == mine[key], (t["id"], key)
+    deep = live.truth["deep"]["goid"]
+    assert core[f"go-stack {deep} --json"]["frames"] == live.json(f"go-stack {deep} --json")["frames"]
+    assert core["go-stack --json"]["frames"] == live.json("go-stack --json")["frames"]
