@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -88,7 +88,7 @@ gdb.execute({command!r}, to_string=True)
 _profile.disable()
 _text = io.StringIO()
 for _order in ("cumulative", "tottime"):
-    _text.write("sorted by %s:\n" % _order)
+    _text.write("sorted by %s:\\n" % _order)
     pstats.Stats(_profile, stream=_text).sort_stats(_order).print_stats({top})
 with open({output!r}, "w") as _f:
     _f.write(_text.getvalue())
@@ -99,15 +99,15 @@ class BenchError(RuntimeError):
     """A measurement could not be taken or its output is wrong: the figures would lie."""
 
 
-def gdb_run(argv: List[str]) -> float:
-    """Run gdb to completion; its wall time in seconds."""
+def gdb_run(argv: List[str]) -> Tuple[float, str]:
+    """Run gdb to completion; its wall time in seconds and its output."""
     start = time.perf_counter()
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=TIMEOUT)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise BenchError(f"gdb exited with {proc.returncode}: {' '.join(argv)}\n{proc.stdout[-3000:]}")
-    return wall
+    return wall, proc.stdout
 
 
 def base_argv(pid: int, load_ours: bool) -> List[str]:
@@ -124,9 +124,9 @@ def timed_command(workdir: Path, pid: int, command: str, load_ours: bool, setup:
         path.unlink(missing_ok=True)
     snippet.write_text(TIMED_SNIPPET.format(command=command, setup=list(setup), output=str(output),
                                             result=str(result)))
-    wall = gdb_run(base_argv(pid, load_ours) + ["-x", str(snippet)])
+    wall, log = gdb_run(base_argv(pid, load_ours) + ["-x", str(snippet)])
     if not result.exists():
-        raise BenchError(f"the timing snippet left no result for {command!r}")
+        raise BenchError(f"the timing snippet left no result for {command!r}; gdb said:\n{log[-3000:]}")
     data = json.loads(result.read_text())
     if "error" in data:
         raise BenchError(f"{command!r} failed inside gdb: {data['error']}")
@@ -172,7 +172,9 @@ def check_peer(text: str, ours: dict) -> dict:
 def profile_ours(workdir: Path, pid: int, top: int) -> str:
     snippet, output = workdir / "profile.py", workdir / "profile.txt"
     snippet.write_text(PROFILE_SNIPPET.format(command=OURS_COMMAND, top=top, output=str(output)))
-    gdb_run(base_argv(pid, load_ours=True) + ["-x", str(snippet)])
+    _, log = gdb_run(base_argv(pid, load_ours=True) + ["-x", str(snippet)])
+    if not output.exists():
+        raise BenchError(f"the profiling snippet left no result; gdb said:\n{log[-3000:]}")
     return output.read_text()
 
 
@@ -218,7 +220,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             workdir = Path(tmp)
             gdb_python = "?"
             for i in range(args.repeat):
-                samples["attach_alone_s"].append(gdb_run(base_argv(fixture.pid, load_ours=True) + ["-ex", "echo"]))
+                samples["attach_alone_s"].append(gdb_run(base_argv(fixture.pid, load_ours=True) + ["-ex", "echo"])[0])
 
                 ours = timed_command(workdir, fixture.pid, OURS_COMMAND, load_ours=True)
                 counts = check_ours(ours.pop("output"), truth)

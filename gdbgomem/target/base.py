@@ -165,6 +165,8 @@ class Target(ABC):
         order = sorted(range(len(regions)), key=lambda i: regions[i][0])
         for window_start, window_end, members in _windows(regions, order):
             data = self.try_read(window_start, window_end - window_start)
+            if data is None and len(members) == 1:
+                continue  # the region itself is unreadable: nothing smaller to retry
             for i in members:
                 address, size = regions[i]
                 if data is not None:
