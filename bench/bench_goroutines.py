@@ -47,6 +47,9 @@ TIMEOUT = 600  # seconds per gdb run: runtime-gdb.py takes tens of seconds on 10
 GOAL_BEYOND_ATTACH_S = 0.5
 GOAL_RATIO = 40.0
 OURS_COMMAND = "go-goroutines --json"
+# Informational: the same walk of every goroutine, but one row serialized, which
+# separates decoding from building and encoding 100k JSON rows.
+DECODE_ONLY_COMMAND = "go-goroutines --json --limit 1"
 PEER_COMMAND = "info goroutines"
 # A line of runtime-gdb.py's `info goroutines`: "* 17 syscall  runtime.notetsleepg".
 PEER_LINE = re.compile(r"^[ *] (\d+) ")
@@ -210,7 +213,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.perf_counter()
     fixture = fixtures.start("goroutines", args.go, ["-park", str(args.goroutines)], timeout=TIMEOUT)
     samples: Dict[str, List[float]] = {"attach_alone_s": [], "ours_inside_s": [], "ours_wall_s": [],
-                                       "peer_inside_s": [], "peer_wall_s": []}
+                                       "ours_decode_only_inside_s": [], "peer_inside_s": [], "peer_wall_s": []}
     profile = None
     try:
         truth = fixture.truth
@@ -227,6 +230,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                 samples["ours_inside_s"].append(ours["inside_s"])
                 samples["ours_wall_s"].append(ours["wall_s"])
                 gdb_python = ours["python"]
+
+                lean = timed_command(workdir, fixture.pid, DECODE_ONLY_COMMAND, load_ours=True)
+                lean_total = gdbrun.json_of(lean.pop("output"))["total"]
+                if lean_total != counts["rows"]:
+                    raise BenchError(f"{DECODE_ONLY_COMMAND!r} counts {lean_total} goroutines, "
+                                     f"{OURS_COMMAND!r} listed {counts['rows']}")
+                samples["ours_decode_only_inside_s"].append(lean["inside_s"])
 
                 peer = timed_command(workdir, fixture.pid, PEER_COMMAND, load_ours=False,
                                      setup=[f"source {runtime_gdb}"])
@@ -260,6 +270,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("gdb attach alone (s)", f"{med['attach_alone_s']:.3f}"),
         ("ours: go-goroutines --json inside gdb (s)", f"{med['ours_inside_s']:.3f}"),
         ("ours: beyond attach (s)", f"{beyond:.3f}"),
+        ("  (info) ours with --limit 1, inside gdb (s)", f"{med['ours_decode_only_inside_s']:.3f}"),
         ("runtime-gdb.py info goroutines inside gdb (s)", f"{med['peer_inside_s']:.3f}"),
         ("ratio peer/ours (inside gdb)", f"{ratio:.1f}x"),
         (f"goal: ours <= {GOAL_BEYOND_ATTACH_S} s beyond attach", verdict(goals["ours_beyond_attach_le_0_5_s"]["pass"])),
@@ -281,7 +292,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "fixture": {"park": args.goroutines, "num_goroutine": truth["num_goroutine"],
                     "listed": counts["rows"], "system_goroutines": counts["system"],
                     "peer_lines": peer_counts["lines"]},
-        "commands": {"ours": OURS_COMMAND, "peer": f"source {runtime_gdb.relative_to(fixtures.goroot(args.go))}; "
+        "commands": {"ours": OURS_COMMAND, "ours_decode_only": DECODE_ONLY_COMMAND, "peer": f"source {runtime_gdb.relative_to(fixtures.goroot(args.go))}; "
                                                   f"{PEER_COMMAND}"},
         "repeat": args.repeat,
         "median": {**med, "ours_beyond_attach_s": beyond, "ratio_peer_over_ours": ratio},

@@ -35,7 +35,7 @@ def gdbinit_text() -> str:
         "import sys",
         f"for _p in {roots!r}:",
         "    if _p not in sys.path: sys.path.insert(0, _p)",
-        f"if sys.version_info[:2] < (3, 10): gdb.write('gdbgomem needs Python >= 3.10 in gdb; gdb has %d.%d\\n' % sys.version_info[:2])",
+        "if sys.version_info[:2] < (3, 10): gdb.write('gdbgomem needs Python >= 3.10 in gdb; gdb has %d.%d\\n' % sys.version_info[:2])",
         "else:",
         "    import gdbgomem.frontends.gdb",
         f"# installed with Python {me}; gdbgomem and its dependencies are pure Python, so gdb's own Python 3 may differ",

@@ -7,7 +7,6 @@ with the fixture's own ground truth.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools import fixtures, gdbrun  # noqa: E402
+from devtools import fixtures  # noqa: E402
 
 
 def pytest_generate_tests(metafunc):
@@ -59,15 +58,3 @@ def running(request, ptrace_allowed):
     yield get
     for fixture in started.values():
         fixture.stop()
-
-
-@pytest.fixture
-def tmp_core_dir(tmp_path):
-    return tmp_path
-
-
-def go_root(version: str) -> Path:
-    return fixtures.goroot(version)
-
-
-os.environ.setdefault("NO_COLOR", "")

@@ -53,8 +53,8 @@ def goroutine_json(proc: GoProcess, g: Goroutine) -> dict:
         "status_code": g.status_code, "scan": g.scan, "wait_reason": g.wait_reason,
         "waitsince": g.waitsince or None, "waited_ns": waited_ns(proc, g),
         "stack_lo": g.stack_lo, "stack_hi": g.stack_hi, "stack_size": g.stack_size,
-        "stack_used": (g.stack_hi - g.sched_sp) if g.stack_lo <= g.sched_sp <= g.stack_hi else None,
-        "sp": g.sched_sp, "pc": g.sched_pc, "function": g.function,
+        "stack_used": (g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else None,
+        "sp": g.sp, "pc": g.pc, "function": g.function,
         "user_function": g.user_function, "user_file": g.user_file, "user_line": g.user_line,
         "start_function": proc.function_at(g.startpc) if g.startpc else None,
         "created_by": created_by(proc, g), "parent_goid": g.parent_goid,
@@ -80,7 +80,16 @@ def _wait_text(proc: GoProcess, g: Goroutine) -> str:
     if not g.wait_reason:
         return "-"
     waited = waited_ns(proc, g)
-    return g.wait_reason + (f", {waited // 60_000_000_000} min" if waited is not None else "")
+    return g.wait_reason + (f", {_duration(waited)}" if waited is not None else "")
+
+
+def _duration(ns: int) -> str:
+    seconds = ns / 1e9
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class GoroutinesCommand(Command):
@@ -120,7 +129,7 @@ class GoroutinesCommand(Command):
             rows.append([g.goid, status_cell(g), _wait_text(proc, g),
                          f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
                          Styled(hexaddr(g.stack_lo), "address"), humanize(g.stack_size),
-                         humanize(g.stack_hi - g.sched_sp) if g.stack_lo <= g.sched_sp <= g.stack_hi else "-",
+                         humanize(g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else "-",
                          Styled(g.function or "-", "function"), where,
                          f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-"])
         report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",

@@ -67,7 +67,7 @@ def diagram(view: StackView) -> List[str]:
     """A vertical picture of the stack, highest address on top, gaps labelled in bytes."""
     marks = [(view.hi, "hi", "stack.hi"), (view.sp, "sp", f"{view.sp_source}"),
              (view.guard, "guard", "stackguard0" if not view.preempt_requested
-              else f"lo + StackGuard (stackguard0 holds the preempt marker)"),
+              else "lo + StackGuard (stackguard0 holds the preempt marker)"),
              (view.lo, "lo", "stack.lo")]
     marks.sort(key=lambda m: -m[0])
     gap_names = {("hi", "sp"): "in use", ("sp", "guard"): "headroom", ("guard", "lo"): "guard zone",

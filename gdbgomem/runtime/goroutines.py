@@ -10,8 +10,8 @@ at the same few places.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.frames import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
@@ -72,7 +72,16 @@ class Goroutine:
     user_function: Optional[str] = None
     user_file: Optional[str] = None
     user_line: Optional[int] = None
-    extra: Dict[str, object] = field(default_factory=dict)
+    live_sp: Optional[int] = None  # from the thread's registers, while the goroutine runs
+    live_pc: Optional[int] = None
+
+    @property
+    def sp(self) -> int:
+        return self.live_sp if self.live_sp is not None else self.sched_sp
+
+    @property
+    def pc(self) -> int:
+        return self.live_pc if self.live_pc is not None else self.sched_pc
 
     @property
     def stack_size(self) -> int:

@@ -34,7 +34,7 @@ import sys
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
 __all__ = ["Func", "PclnTab", "GO120_MAGIC"]
 

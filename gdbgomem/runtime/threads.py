@@ -165,4 +165,5 @@ def attach_threads(proc: GoProcess, goroutines: List[Goroutine]) -> None:
         regs = thread.regs
         if g.status == "running" and regs is not None and regs.sp is not None \
                 and g.stack_lo <= regs.sp < g.stack_hi and regs.pc:
+            g.live_sp, g.live_pc = regs.sp, regs.pc
             g.function = proc.function_at(regs.pc)

@@ -184,3 +184,15 @@ def test_text_tables_render(s):
     deep_text = s.outputs[f"go-stack {s.truth['deep']['goid']}"]
     assert "frames not shown (--json has them all)" in deep_text
     assert "headroom" in deep_text and "stack.hi" in deep_text
+
+
+def test_wait_time_comes_from_the_gc_stamp(s):
+    # The fixture ran one GC between two runtime.nanotime() readings; the GC stamps
+    # g.waitsince of every waiting goroutine with its start time (mgcmark.go).
+    before, after = s.truth["gc_window"]
+    goroutines = by_goid(s)
+    for probe in s.truth["chan_probes"]:
+        g = goroutines[probe["goid"]]
+        assert before <= g["waitsince"] <= after, probe
+        # CLOCK_MONOTONIC is shared with the live process: the wait began before gdb looked
+        assert g["waited_ns"] is not None and g["waited_ns"] > 0
