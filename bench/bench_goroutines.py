@@ -184,7 +184,10 @@ def profile_ours(workdir: Path, pid: int, top: int) -> str:
 def tool_versions() -> Dict[str, str]:
     gdb = subprocess.run(["gdb", "--version"], capture_output=True, text=True).stdout.splitlines()
     from gdbgomem import __version__
-    return {"gdb": gdb[0] if gdb else "?", "gdbgomem": __version__, "host_python": platform.python_version()}
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    return {"gdb": gdb[0] if gdb else "?", "gdbgomem": __version__, "host_python": platform.python_version(),
+            "git_commit": git("rev-parse", "--short", "HEAD") or "?",
+            "gdbgomem_uncommitted_changes": bool(git("status", "--porcelain", "--", "gdbgomem"))}
 
 
 def median(samples: List[float]) -> float:
@@ -270,7 +273,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("gdb attach alone (s)", f"{med['attach_alone_s']:.3f}"),
         ("ours: go-goroutines --json inside gdb (s)", f"{med['ours_inside_s']:.3f}"),
         ("ours: beyond attach (s)", f"{beyond:.3f}"),
-        ("  (info) ours with --limit 1, inside gdb (s)", f"{med['ours_decode_only_inside_s']:.3f}"),
+        ("(info) ours --limit 1: walk all, 1 row (s)", f"{med['ours_decode_only_inside_s']:.3f}"),
         ("runtime-gdb.py info goroutines inside gdb (s)", f"{med['peer_inside_s']:.3f}"),
         ("ratio peer/ours (inside gdb)", f"{ratio:.1f}x"),
         (f"goal: ours <= {GOAL_BEYOND_ATTACH_S} s beyond attach", verdict(goals["ours_beyond_attach_le_0_5_s"]["pass"])),

@@ -41,7 +41,9 @@ def waited_ns(proc: GoProcess, g: Goroutine) -> Optional[int]:
 
 
 def created_by(proc: GoProcess, g: Goroutine) -> Optional[dict]:
-    position = proc.position_of_call(g.gopc) if g.gopc else None
+    """The `go` statement that started g; none for goroutine 1, which rt0_go starts
+    (the runtime's own traceback leaves it out too: traceback.go printcreatedby)."""
+    position = proc.position_of_call(g.gopc) if g.gopc and g.goid != 1 else None
     if position is None:
         return None
     return {"function": position[0], "file": position[1], "line": position[2]}

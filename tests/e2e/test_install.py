@@ -1,0 +1,28 @@
+"""The README's install path: pip install into a fresh virtualenv, `gdbgomem gdbinit`, gdb finds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from devtools.fixtures import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def test_pip_install_then_gdbinit(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(ROOT)],
+                   check=True, capture_output=True, text=True)
+    init = subprocess.run([str(venv / "bin" / "gdbgomem"), "gdbinit"], check=True, capture_output=True,
+                          text=True).stdout
+    assert str(ROOT) not in init, "a non-editable install must not point back at the checkout"
+    script = tmp_path / "gdbinit"
+    script.write_text(init)
+    out = subprocess.run(["gdb", "-nx", "-batch", "-x", str(script), "-ex", "go-help", "-ex", "go-stack --help"],
+                         capture_output=True, text=True, timeout=120)
+    assert "go-goroutines" in out.stdout and "usage: go-stack" in out.stdout, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
