@@ -19,6 +19,15 @@ class Styled:
         return self.text
 
 
+class RawJson(str):
+    """A value already encoded as JSON text, spliced into the output as is.
+
+    For listings of 100 000 rows, where encoding row by row with cached
+    fragments is several times faster than building dicts for json.dumps.
+    Only allowed as a top-level value of Report.data.
+    """
+
+
 Cell = Union[str, int, None, Styled]
 
 

@@ -8,7 +8,7 @@ import re
 from pygments.console import colorize
 from tabulate import tabulate
 
-from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.report import RawJson, Report, Styled, Table
 
 # Semantic style -> pygments console color.
 STYLE_COLORS = {
@@ -40,7 +40,11 @@ def render_text(report: Report, color: bool) -> str:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.json_object(), separators=(",", ":"))
+    parts = []
+    for key, value in report.json_object().items():
+        text = value if isinstance(value, RawJson) else json.dumps(value, separators=(",", ":"))
+        parts.append(f"{json.dumps(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _cell(value, color: bool) -> str:

@@ -38,7 +38,7 @@ G_MEMBERS = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class Goroutine:
     """One runtime.g, decoded. Addresses and sizes are plain integers."""
 
@@ -89,7 +89,7 @@ class Goroutine:
 
     @property
     def is_dead(self) -> bool:
-        return self.status in ("dead",) or self.status_code == 6
+        return self.status_code == DEAD
 
 
 def g_decoder(proc: GoProcess) -> RecordDecoder:
@@ -117,28 +117,49 @@ def read_allgs(proc: GoProcess) -> List[int]:
 
 
 def read_goroutine(proc: GoProcess, address: int, data: Optional[bytes] = None) -> Optional[Goroutine]:
-    decoder = g_decoder(proc)
+    factory = _factory(proc)
     if data is None:
-        data = proc.target.try_read(address, decoder.size)
-    values = decoder.decode(data) if data is not None else None
-    if values is None:
-        return None
-    return _make(proc, address, values)
+        data = proc.target.try_read(address, factory.decoder.size)
+    return factory.make(address, data) if data is not None else None
 
 
-def _make(proc: GoProcess, address: int, v: dict) -> Goroutine:
-    scan_bit = proc.constant("runtime._Gscan", SCAN_BIT_DEFAULT)
-    raw = v["status"] or 0
-    code = raw & ~scan_bit
-    return Goroutine(
-        address=address, goid=v["goid"], status_code=code, scan=bool(raw & scan_bit),
-        status=proc.status_name(code), wait_reason=proc.wait_reason(v["waitreason"] or 0),
-        waitsince=v["waitsince"] or 0,
-        stack_lo=v["stack_lo"], stack_hi=v["stack_hi"], stackguard0=v["stackguard0"],
-        stackguard1=v["stackguard1"], sched_sp=v["sched_sp"], sched_pc=v["sched_pc"],
-        sched_bp=v["sched_bp"] or 0, syscall_sp=v["syscall_sp"], syscall_pc=v["syscall_pc"],
-        m_address=v["m"], lockedm=v["lockedm"] or 0, panic=v["panic"], defer=v["defer"],
-        parent_goid=v["parent_goid"], gopc=v["gopc"], startpc=v["startpc"])
+class _Factory:
+    """Turns the bytes of a g into a Goroutine, with the per-binary lookups done once."""
+
+    def __init__(self, proc: GoProcess):
+        self.decoder = g_decoder(proc)
+        self.scan_bit = proc.constant("runtime._Gscan", SCAN_BIT_DEFAULT)
+        self.proc = proc
+        self._status: dict = {}  # code -> name, memoized: looked up once per goroutine
+        self._wait: dict = {}
+
+    def make(self, address: int, data: bytes) -> Optional[Goroutine]:
+        if self.decoder.complete_in_order:
+            values = self.decoder.decode_tuple(data)
+        else:  # a release without some member: slower, by name
+            named = self.decoder.decode(data)
+            values = tuple(named[name] for name, _ in G_MEMBERS) if named is not None else None
+        if values is None:
+            return None
+        (lo, hi, guard0, guard1, panic, defer, m, sched_sp, sched_pc, sched_bp, syscall_sp, syscall_pc,
+         raw_status, goid, waitsince, waitreason, lockedm, parent_goid, gopc, startpc) = values
+        raw_status = raw_status or 0
+        code = raw_status & ~self.scan_bit
+        status = self._status.get(code)
+        if status is None:
+            status = self._status[code] = self.proc.status_name(code)
+        waitreason = waitreason or 0
+        wait = self._wait.get(waitreason, 0)
+        if wait == 0:
+            wait = self._wait[waitreason] = self.proc.wait_reason(waitreason)
+        return Goroutine(address, goid, code, bool(raw_status & self.scan_bit), status,
+                         wait, waitsince or 0, lo, hi, guard0, guard1,
+                         sched_sp, sched_pc, sched_bp or 0, syscall_sp, syscall_pc, m, lockedm or 0,
+                         panic, defer, parent_goid, gopc, startpc)
+
+
+def _factory(proc: GoProcess) -> _Factory:
+    return proc.fact("g_factory", lambda: _Factory(proc))
 
 
 def all_goroutines(proc: GoProcess) -> List[Goroutine]:
@@ -148,13 +169,14 @@ def all_goroutines(proc: GoProcess) -> List[Goroutine]:
 
 def _read_all(proc: GoProcess) -> List[Goroutine]:
     addresses = read_allgs(proc)
-    decoder = g_decoder(proc)
-    blobs = proc.target.read_many([(a, decoder.size) for a in addresses])
+    factory = _factory(proc)
+    size = factory.decoder.size
+    blobs = proc.target.read_many([(a, size) for a in addresses])
     out = []
     for address, blob in zip(addresses, blobs):
-        values = decoder.decode(blob) if blob is not None else None
-        if values is not None:
-            out.append(_make(proc, address, values))
+        g = factory.make(address, blob) if blob is not None else None
+        if g is not None:
+            out.append(g)
     _locate_code(proc, out)
     return out
 
@@ -165,52 +187,63 @@ def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
     A parked goroutine's saved pc is a return address (runtime.mcall saved it),
     so every pc of the walk is one, and lines are looked up at pc-1.
     """
-    parked = [g for g in goroutines if not g.is_dead and g.sched_pc and g.status != "running"]
-    tops = proc.target.read_many([(g.sched_sp, max(0, min(STACK_TOP_BYTES, g.stack_hi - g.sched_sp)))
-                                  for g in parked])
+    parked = [g for g in goroutines if g.status_code != DEAD and g.sched_pc and g.status != "running"]
+    regions = []
+    for g in parked:
+        room = g.stack_hi - g.sched_sp
+        regions.append((g.sched_sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
+    tops = proc.target.read_many(regions)
     steps = _step_cache(proc)
+    function_at, position_of_call, unpack = proc.function_at, proc.position_of_call, _WORD.unpack_from
     for g, top in zip(parked, tops):
-        g.function = proc.function_at(g.sched_pc)
+        g.function = function_at(g.sched_pc)
         if top is None:
             continue
-        pc, offset = g.sched_pc, 0
+        pc, offset, size = g.sched_pc, 0, len(top)
         for _ in range(64):
-            step = steps(pc)
-            if step is None:
+            step = steps.get(pc) or steps.fill(pc)
+            if step is _NO_STEP:
                 break
             name, frame_size, runtime_code, last = step
             if not runtime_code:
-                position = proc.position_of_call(pc)
                 g.user_function = name
+                position = position_of_call(pc)
                 if position is not None:
                     g.user_file, g.user_line = position[1], position[2]
                 break
-            if last or offset + frame_size > len(top):
-                break
-            pc = struct.unpack_from("<Q", top, offset + frame_size - 8)[0]
             offset += frame_size
+            if last or offset > size:
+                break
+            pc = unpack(top, offset - 8)[0]
 
 
-def _step_cache(proc: GoProcess):
-    """pc -> (function, frame size, is runtime code, ends the walk), memoized per process."""
-    cache = proc.fact("unwind_steps", dict)
-    table = proc.pclntab
+_WORD = struct.Struct("<Q")
+_NO_STEP = (None, 0, True, True)
+DEAD = 6  # runtime._Gdead, the same in every release
 
-    def step(pc: int):
-        if pc in cache:
-            return cache[pc]
-        result = None
-        func = table.find_func(pc) if pc else None
+
+class _Steps(dict):
+    """pc -> (function, frame size, is runtime code, ends the walk), filled on demand."""
+
+    def __init__(self, proc: GoProcess):
+        super().__init__()
+        self.table = proc.pclntab
+
+    def fill(self, pc: int):
+        result = _NO_STEP
+        func = self.table.find_func(pc) if pc else None
         if func is not None:
-            delta = table.sp_delta(func, pc)
+            delta = self.table.sp_delta(func, pc)
             if delta is not None and delta >= 0:
                 last = bool(func.flag & (FUNC_FLAG_TOPFRAME | FUNC_FLAG_SPWRITE))
-                where = table.file_line(func, pc - 1)
-                runtime_code = is_runtime_function(func.name, where[0] if where else None)
-                result = (func.name, delta + 8, runtime_code, last)
-        cache[pc] = result
+                where = self.table.file_line(func, pc - 1)
+                result = (func.name, delta + 8, is_runtime_function(func.name, where[0] if where else None), last)
+        self[pc] = result
         return result
-    return step
+
+
+def _step_cache(proc: GoProcess) -> _Steps:
+    return proc.fact("unwind_steps", lambda: _Steps(proc))
 
 
 def find_goroutine(proc: GoProcess, goid: int) -> Goroutine:

@@ -32,6 +32,9 @@ class GoProcess:
         self.target = target
         self._facts: Dict[str, Any] = {}
         self._snapshot: Dict[str, Any] = {}
+        # per-pc answers, kept as plain dicts: they are hit once per goroutine
+        self._function_at: Dict[int, Optional[str]] = {}
+        self._call_position: Dict[int, Optional[Tuple[str, str, int]]] = {}
 
     # -- cache plumbing ----------------------------------------------------------------
     def invalidate(self) -> None:
@@ -161,20 +164,23 @@ class GoProcess:
 
     def function_at(self, pc: int) -> Optional[str]:
         """Name of the function holding pc, None outside Go code (cached per pc)."""
-        cache = self.fact("function_at", dict)
-        if pc not in cache:
+        try:
+            return self._function_at[pc]
+        except KeyError:
             func = self.pclntab.find_func(pc) if pc else None
-            cache[pc] = func.name if func is not None else None
-        return cache[pc]
+            name = self._function_at[pc] = func.name if func is not None else None
+            return name
 
     def position_of_call(self, return_pc: int) -> Optional[Tuple[str, str, int]]:
         """(function, file, line) of the call instruction before a return address."""
-        cache = self.fact("position_of_call", dict)
-        if return_pc not in cache:
-            cache[return_pc] = None
+        try:
+            return self._call_position[return_pc]
+        except KeyError:
+            position = None
             func = self.pclntab.find_func(return_pc - 1) if return_pc else None
             if func is not None:
                 where = self.pclntab.file_line(func, return_pc - 1)
                 if where is not None:
-                    cache[return_pc] = (func.name, where[0], where[1])
-        return cache[return_pc]
+                    position = (func.name, where[0], where[1])
+            self._call_position[return_pc] = position
+            return position

@@ -43,6 +43,8 @@ class RecordDecoder:
             cursor = offset + size
             self.names.append(name)
         self._struct = struct.Struct(fmt)
+        # True when decode_tuple yields every requested member, in the order requested
+        self.complete_in_order = not self.missing and self.names == [name for name, _ in members]
 
     def decode(self, data: bytes, offset: int = 0) -> Optional[Dict[str, Optional[int]]]:
         """The chosen members as a dict, or None when data is too short."""
@@ -54,7 +56,8 @@ class RecordDecoder:
         return values
 
     def decode_tuple(self, data: bytes, offset: int = 0) -> Optional[tuple]:
-        """The present members in `self.names` order: the fast path for many records."""
+        """The present members in `self.names` order: the fast path for many records
+        (see complete_in_order)."""
         if len(data) - offset < self._struct.size:
             return None
         return self._struct.unpack_from(data, offset)

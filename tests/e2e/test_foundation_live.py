@@ -196,3 +196,13 @@ def test_wait_time_comes_from_the_gc_stamp(s):
         assert before <= g["waitsince"] <= after, probe
         # CLOCK_MONOTONIC is shared with the live process: the wait began before gdb looked
         assert g["waited_ns"] is not None and g["waited_ns"] > 0
+
+
+def test_listing_rows_equal_the_single_goroutine_view(s):
+    # go-goroutines encodes its rows with a fast encoder; go-g builds a dict for json.dumps.
+    locked = s.truth["locked"]["goid"]
+    row = by_goid(s)[locked]
+    full = s.json(f"go-g {locked} --json")
+    # waited_ns is "now - waitsince", and the two commands ran at different moments
+    assert row.pop("waited_ns") <= full["waited_ns"]
+    assert {k: full[k] for k in row} == row
