@@ -8,7 +8,7 @@ from collections import Counter
 from typing import List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
-from gdbgomem.render.report import RawJson, Report, Styled, Table
+from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.process import GoProcess
@@ -68,61 +68,50 @@ def goroutine_json(proc: GoProcess, g: Goroutine) -> dict:
 class RowEncoder:
     """go-goroutines rows as JSON text, the same keys and values as goroutine_json.
 
-    Names, files and `go` statements repeat across thousands of goroutines, so
-    their JSON is encoded once per distinct value; each row is then one
-    f-string. About 4x faster than json.dumps over dicts at 100 000 rows.
+    Thousands of goroutines usually share everything but their numbers (the
+    same code, wait, creator), so the non-numeric part of a row is encoded
+    once per distinct combination and each row is one f-string of integers
+    plus that cached tail: several times faster than json.dumps over dicts
+    at 100 000 rows.
     """
 
     def __init__(self, proc: GoProcess):
         self.proc = proc
-        self.now = time.monotonic_ns()
-        self._text: dict = {None: "null"}
-        self._created: dict = {}
-        self._start: dict = {}
+        self.now = None if proc.target.is_core else time.monotonic_ns()
+        self._tails: dict = {}
 
-    def text(self, value: Optional[str]) -> str:
+    def tail(self, g: Goroutine) -> str:
+        key = (g.status, g.status_code, g.scan, g.wait_reason, g.function, g.user_function, g.user_file,
+               g.user_line, g.startpc, g.gopc, g.goid == 1, bool(g.lockedm))
         try:
-            return self._text[value]
-        except KeyError:
-            encoded = self._text[value] = json.dumps(value)
-            return encoded
-
-    def created_by(self, g: Goroutine) -> str:
-        key = (g.gopc, g.goid == 1)
-        try:
-            return self._created[key]
+            return self._tails[key]
         except KeyError:
             made = created_by(self.proc, g)
-            encoded = self._created[key] = json.dumps(made, separators=(",", ":"))
-            return encoded
-
-    def start(self, pc: int) -> str:
-        try:
-            return self._start[pc]
-        except KeyError:
-            encoded = self._start[pc] = self.text(self.proc.function_at(pc) if pc else None)
+            fields = {
+                "status": g.status.lower().replace(" ", "_"), "status_code": g.status_code, "scan": g.scan,
+                "wait_reason": g.wait_reason, "function": g.function, "user_function": g.user_function,
+                "user_file": g.user_file, "user_line": g.user_line,
+                "start_function": self.proc.function_at(g.startpc) if g.startpc else None,
+                "created_by": made, "locked_to_thread": bool(g.lockedm)}
+            encoded = self._tails[key] = json.dumps(fields, separators=(",", ":"))[1:-1]
             return encoded
 
     def row(self, g: Goroutine) -> str:
-        text, null = self.text, "null"
-        waited = waited_ns(self.proc, g, self.now)
-        sp, lo, hi = g.sp, g.stack_lo, g.stack_hi
-        return (f'{{"goid":{g.goid},"address":{g.address},"status":{text(g.status.lower().replace(" ", "_"))},'
-                f'"status_code":{g.status_code},"scan":{"true" if g.scan else "false"},'
-                f'"wait_reason":{text(g.wait_reason)},"waitsince":{g.waitsince or null},'
-                f'"waited_ns":{null if waited is None else waited},"stack_lo":{lo},"stack_hi":{hi},'
-                f'"stack_size":{hi - lo},"stack_used":{hi - sp if lo <= sp <= hi else null},'
-                f'"sp":{sp},"pc":{g.pc},"function":{text(g.function)},'
-                f'"user_function":{text(g.user_function)},"user_file":{text(g.user_file)},'
-                f'"user_line":{null if g.user_line is None else g.user_line},'
-                f'"start_function":{self.start(g.startpc)},"created_by":{self.created_by(g)},'
+        null = "null"
+        sp, lo, hi, since = g.sp, g.stack_lo, g.stack_hi, g.waitsince
+        waited = null
+        if since and self.now is not None and g.status in ("waiting", "syscall"):
+            waited = max(0, self.now - since)
+        return (f'{{"goid":{g.goid},"address":{g.address},"waitsince":{since or null},"waited_ns":{waited},'
+                f'"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
+                f'"stack_used":{hi - sp if lo <= sp <= hi else null},"sp":{sp},"pc":{g.pc},'
                 f'"parent_goid":{null if g.parent_goid is None else g.parent_goid},'
                 f'"m_id":{null if g.m_id is None else g.m_id},'
-                f'"thread_id":{null if g.thread_id is None else g.thread_id},'
-                f'"locked_to_thread":{"true" if g.lockedm else "false"}}}')
+                f'"thread_id":{null if g.thread_id is None else g.thread_id},{self.tail(g)}}}')
 
-    def rows(self, goroutines: List[Goroutine]) -> RawJson:
-        return RawJson("[" + ",".join([self.row(g) for g in goroutines]) + "]")
+    def rows(self, goroutines: List[Goroutine]) -> RawJsonArray:
+        row = self.row
+        return RawJsonArray([row(g) for g in goroutines])
 
 
 def _matches(g: Goroutine, args) -> bool:

@@ -92,7 +92,8 @@ class GdbCommand(gdb.Command):
                 traceback.print_exc()
             raise gdb.GdbError(f"gdbgomem: internal error in {self.command.name}: {type(exc).__name__}: {exc} "
                                "(set gdbgomem-debug on for the traceback)") from None
-        gdb.write(out + "\n")
+        gdb.write(out)
+        gdb.write("\n")
 
 
 def register() -> None:

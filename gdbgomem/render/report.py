@@ -19,11 +19,12 @@ class Styled:
         return self.text
 
 
-class RawJson(str):
-    """A value already encoded as JSON text, spliced into the output as is.
+class RawJsonArray(list):
+    """A JSON array given as its elements' already-encoded texts, spliced in as is.
 
     For listings of 100 000 rows, where encoding row by row with cached
-    fragments is several times faster than building dicts for json.dumps.
+    fragments is several times faster than building dicts for json.dumps, and
+    joining once at the end avoids copying tens of megabytes several times.
     Only allowed as a top-level value of Report.data.
     """
 

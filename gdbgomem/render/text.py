@@ -8,7 +8,7 @@ import re
 from pygments.console import colorize
 from tabulate import tabulate
 
-from gdbgomem.render.report import RawJson, Report, Styled, Table
+from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 
 # Semantic style -> pygments console color.
 STYLE_COLORS = {
@@ -40,11 +40,19 @@ def render_text(report: Report, color: bool) -> str:
 
 
 def render_json(report: Report) -> str:
-    parts = []
+    parts = ["{"]
     for key, value in report.json_object().items():
-        text = value if isinstance(value, RawJson) else json.dumps(value, separators=(",", ":"))
-        parts.append(f"{json.dumps(key)}:{text}")
-    return "{" + ",".join(parts) + "}"
+        if len(parts) > 1:
+            parts.append(",")
+        parts.append(json.dumps(key) + ":")
+        if isinstance(value, RawJsonArray):
+            parts.append("[")
+            parts.append(",".join(value))
+            parts.append("]")
+        else:
+            parts.append(json.dumps(value, separators=(",", ":")))
+    parts.append("}")
+    return "".join(parts)
 
 
 def _cell(value, color: bool) -> str:

@@ -21,9 +21,11 @@ from gdbgomem.runtime.records import RecordDecoder
 # allglen is bounded by memory: a g is at least 400 bytes, and no process has
 # a terabyte of them. Anything larger is a corrupt core.
 MAX_GOROUTINES = 50_000_000
-# How much of a parked goroutine's stack top is read to find its user frame;
-# the runtime's park path (gopark + chanrecv + ...) takes a few hundred bytes.
-STACK_TOP_BYTES = 1024
+# How much of a parked goroutine's stack top is read in bulk to find its user
+# frame; the runtime's park path (gopark + chanrecv + ...) takes a few hundred bytes.
+STACK_TOP_BYTES = 512
+MAX_USER_WALK = 64                 # runtime frames walked before giving up on a user frame
+MAX_STACK_WALK_READ = 1 << 20      # bytes read for a walk that runs past STACK_TOP_BYTES
 SCAN_BIT_DEFAULT = 0x1000  # runtime._Gscan, when DWARF lacks it
 
 G_MEMBERS = [
@@ -185,7 +187,9 @@ def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
     """Current function and first non-runtime frame of each parked goroutine.
 
     A parked goroutine's saved pc is a return address (runtime.mcall saved it),
-    so every pc of the walk is one, and lines are looked up at pc-1.
+    so every pc of the walk is one, and lines are looked up at pc-1. The top
+    STACK_TOP_BYTES of each stack are read in bulk; the rare walk that runs past
+    them reads the rest of its stack on its own.
     """
     parked = [g for g in goroutines if g.status_code != DEAD and g.sched_pc and g.status != "running"]
     regions = []
@@ -199,8 +203,9 @@ def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
         g.function = function_at(g.sched_pc)
         if top is None:
             continue
-        pc, offset, size = g.sched_pc, 0, len(top)
-        for _ in range(64):
+        pc, offset, size, frames = g.sched_pc, 0, len(top), 0
+        while frames < MAX_USER_WALK:
+            frames += 1
             step = steps.get(pc) or steps.fill(pc)
             if step is _NO_STEP:
                 break
@@ -212,9 +217,20 @@ def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
                     g.user_file, g.user_line = position[1], position[2]
                 break
             offset += frame_size
-            if last or offset > size:
+            if last:
                 break
+            if offset > size:
+                more = _rest_of_stack(proc, g, size)
+                if more is None or offset > len(more):
+                    break
+                top, size = more, len(more)
             pc = unpack(top, offset - 8)[0]
+
+
+def _rest_of_stack(proc: GoProcess, g: Goroutine, have: int) -> Optional[bytes]:
+    """The whole used part of a stack, when its top was not enough (bounded)."""
+    room = min(g.stack_hi - g.sched_sp, MAX_STACK_WALK_READ)
+    return proc.target.try_read(g.sched_sp, room) if room > have else None
 
 
 _WORD = struct.Struct("<Q")
