@@ -63,21 +63,20 @@ class StackWindow:
 
 
 def unwind(table: PclnTab, memory: StackWindow, pc: int, sp: int, stack_hi: int,
-           exact_pc: bool = False, limit: int = MAX_FRAMES, with_lines: bool = True) -> Unwound:
+           exact_pc: bool = False) -> Unwound:
     """Walk from (pc, sp) towards stack_hi.
 
     exact_pc: pc is where the thread stopped (a live register), not a return
     address; its line is looked up at pc itself rather than pc-1.
-    with_lines: resolve file:line for each frame (skip it for bulk listings).
     """
     frames: List[Frame] = []
-    for _ in range(min(limit, MAX_FRAMES)):
+    for _ in range(MAX_FRAMES):
         func = table.find_func(pc) if pc else None
         if func is None:
             return Unwound(frames, "unknown pc" if pc else "pc is zero")
         delta = table.sp_delta(func, pc)
         frame_size = delta + 8 if delta is not None and delta >= 0 else None
-        file, line = _position(table, func, pc, exact_pc) if with_lines else (None, None)
+        file, line = _position(table, func, pc, exact_pc)
         frames.append(Frame(pc, sp, func.name, file, line, frame_size, func.entry))
         if func.name == "runtime.goexit":
             return Unwound(frames, "goexit")
@@ -116,11 +115,3 @@ def is_runtime_function(name: Optional[str], file: Optional[str] = None) -> bool
     if (name or "").startswith(_RUNTIME_PREFIXES):
         return True
     return bool(file) and (file.startswith("runtime/") or "/src/runtime/" in file)
-
-
-def first_user_frame(frames: List[Frame]) -> Optional[Frame]:
-    """The innermost frame outside the runtime: what the goroutine's own code is doing."""
-    for frame in frames:
-        if not is_runtime_function(frame.function, frame.file):
-            return frame
-    return None
