@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
 import subprocess
 import time
@@ -97,11 +98,14 @@ def start(name: str, version: str, args: Optional[List[str]] = None, timeout: fl
                                text=True, env=env)
     deadline = time.monotonic() + timeout
     line = ""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.strip() or process.poll() is not None:
+    while not line.strip() and process.poll() is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([process.stdout], [], [], remaining)[0]:
             break
+        line = process.stdout.readline()
     if not line.strip():
         process.kill()
-        raise RuntimeError(f"{name} ({version}) printed no ground truth: {process.stderr.read()[:2000]}")
+        process.wait()
+        raise RuntimeError(f"{name} ({version}) printed no ground truth within {timeout:.0f} s: "
+                           f"{process.stderr.read()[:2000]}")
     return RunningFixture(process, json.loads(line), binary, version)

@@ -1,6 +1,6 @@
 """Tests for gdbgomem.runtime.pclntab, using the Go toolchain as the oracle.
 
-For every toolchain named in GDBGOMEM_GO_VERSIONS (default "1.27.3") a small
+For every toolchain named in GO_VERSIONS (default: all seven, as for every test) a small
 program is built once; its .gopclntab is decoded and compared with
 `go tool nm`, `go tool addr2line` and `go tool objdump`.
 """
@@ -21,13 +21,14 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from devtools import fixtures
 from gdbgomem.runtime.pclntab import Func, PclnTab
 
 elftools = pytest.importorskip("elftools")
 from elftools.elf.elffile import ELFFile  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-VERSIONS = os.environ.get("GDBGOMEM_GO_VERSIONS", "1.27.3").split()
+VERSIONS = fixtures.go_versions()
 
 MAIN_GO = """\
 package main
@@ -102,7 +103,7 @@ def _go(go: Path, *args: str, cwd: Path, stdin: str | None = None) -> str:
 @pytest.fixture(scope="module", params=VERSIONS, ids=lambda v: f"go{v}")
 def built(request, tmp_path_factory) -> Built:
     v = request.param
-    goroot = REPO / ".cache" / "toolchains" / v / "go"
+    goroot = fixtures.goroot(v)
     if not goroot.is_dir():
         reason = f"Go toolchain {v} not installed at {goroot} (run scripts/setup.sh)"
         print(reason)
