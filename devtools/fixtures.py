@@ -57,7 +57,8 @@ def build(name: str, version: str, flags: Optional[List[str]] = None) -> Path:
     if binary.exists():
         return binary
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOPROXY="off", CGO_ENABLED="0",
+    cgo = "1" if any('import "C"' in p.read_text() for p in (FIXTURES / name).glob("*.go")) else "0"
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOPROXY="off", CGO_ENABLED=cgo,
                GOROOT=str(goroot(version)), GOCACHE=str(CACHE / "gocache" / version),
                GOPATH=str(CACHE / "gopath"))
     tmp = out_dir / (name + ".tmp")

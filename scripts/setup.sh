@@ -18,10 +18,13 @@ pip_install() {
     .venv/bin/pip install -q --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 }
 
-if ! command -v gdb >/dev/null 2>&1; then
-    say "installing gdb (apt-get)"
+missing=()
+command -v gdb >/dev/null 2>&1 || missing+=(gdb)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)   # the cgo fixture
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq gdb >/dev/null
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -1,0 +1,54 @@
+"""A cgo program: every M's g0 stack is one the system made, checked against /proc/PID/maps."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from devtools import gdbrun
+
+pytestmark = pytest.mark.e2e
+
+PROC_COMMANDS = [
+    "python import os; print('TASKS', sorted(int(t) for t in os.listdir('/proc/%d/task' % gdb.selected_inferior().pid)))",
+    "python print('MAPS', [(int(l.split()[0].split('-')[0], 16), int(l.split()[0].split('-')[1], 16), l.split()[-1]) "
+    "for l in open('/proc/%d/maps' % gdb.selected_inferior().pid)])",
+]
+
+
+@pytest.fixture
+def cgo(running, go_version):
+    fixture = running("cgothreads", go_version)
+    out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), ["go-threads --json", "go-info --json", *PROC_COMMANDS])
+    tasks = ast.literal_eval(out[2].split("TASKS", 1)[1].strip())
+    maps = ast.literal_eval(out[3].split("MAPS", 1)[1].strip())
+    return fixture.truth, gdbrun.json_of(out[0])["threads"], tasks, maps
+
+
+def mapping_of(maps, address):
+    return next(((lo, hi, name) for lo, hi, name in maps if lo <= address < hi), None)
+
+
+def test_every_g0_is_a_system_stack(cgo):
+    truth, threads, tasks, maps = cgo
+    real = [t for t in threads if not t["isextra"]]
+    assert sorted(t["procid"] for t in real) == tasks
+    assert {t["g0_origin"] for t in threads} == {"system"}
+    for t in real:
+        lo, hi = t["g0_stack_lo"], t["g0_stack_hi"]
+        if t["is_m0"]:
+            # the main thread's stack as pthread_getattr_np reports it: its top is in [stack]
+            assert mapping_of(maps, hi - 1)[2] == "[stack]"
+            assert t["procid"] == truth["pid"]
+        else:
+            # a pthread stack: an anonymous mapping holds it, with glibc's guard page
+            # just below (pthread_attr_getstack, which cgo asks, counts the guard in)
+            stack = mapping_of(maps, hi - 1)
+            guard = mapping_of(maps, stack[0] - 1)
+            assert stack[0] <= lo or (guard is not None and guard[0] <= lo), (t, stack, guard)
+            assert t["g0_stack_size"] >= 64 * 1024
+        if t["running_on"] == "g0":
+            assert lo <= t["sp"] < hi
+    locked = {t["procid"]: t["lockedg"] for t in real}
+    assert all(locked[tid] is not None for tid in truth["locked_tids"])
