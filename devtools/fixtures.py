@@ -91,10 +91,15 @@ class RunningFixture:
                 self.process.wait()
 
 
-def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0) -> RunningFixture:
-    """Start a fixture and wait for its one-line JSON ground truth."""
+def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0,
+          godebug: str = "") -> RunningFixture:
+    """Start a fixture and wait for its one-line JSON ground truth.
+
+    Stack shrinking is off (GODEBUG gcshrinkstackoff=1) so the addresses a
+    fixture prints stay valid; godebug adds settings of a fixture's own.
+    """
     binary = build(name, version)
-    env = dict(os.environ, GODEBUG="gcshrinkstackoff=1")
+    env = dict(os.environ, GODEBUG=",".join(filter(None, ["gcshrinkstackoff=1", godebug])))
     process = subprocess.Popen([str(binary), *(args or [])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
     deadline = time.monotonic() + timeout
