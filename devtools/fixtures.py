@@ -43,7 +43,8 @@ def go_binary(version: str) -> Path:
 
 def _source_hash(name: str, flags: List[str]) -> str:
     digest = hashlib.sha256()
-    for path in sorted((FIXTURES / name).rglob("*.go")) + [FIXTURES / "go.mod"]:
+    sources = sorted((FIXTURES / name).rglob("*.go")) + sorted((FIXTURES / "internal").rglob("*.go"))
+    for path in sources + [FIXTURES / "go.mod"]:
         digest.update(path.read_bytes())
     digest.update(" ".join(flags).encode())
     return digest.hexdigest()[:12]

@@ -368,51 +368,36 @@ class PclnTab:
         val = -1
         steps = 0
         while p < limit and steps < _MAX_STEPS:
-            # value delta
-            b = data[p]
-            if b == 0 and pc != 0:
+            if data[p] == 0 and pc != 0:  # end of table (a zero value delta is legal only at entry)
                 break
-            p += 1
-            if b & 0x80:
-                uv = b & 0x7F
-                shift = 7
-                while True:
-                    if p >= limit:
-                        return (ends, vals) if ends else None
-                    b = data[p]
-                    p += 1
-                    uv |= ((b & 0x7F) << (shift & 31)) & 0xFFFFFFFF
-                    if not b & 0x80:
-                        break
-                    shift += 7
-            else:
-                uv = b
+            got = _uvarint(data, p, limit)
+            if got is None:
+                break
+            uv, p = got
             delta = (uv >> 1) ^ (0xFFFFFFFF if uv & 1 else 0)
             val = ((val + delta + 0x80000000) & 0xFFFFFFFF) - 0x80000000
-            # pc delta
-            if p >= limit:
+            got = _uvarint(data, p, limit)
+            if got is None:
                 break
-            b = data[p]
-            p += 1
-            if b & 0x80:
-                pd = b & 0x7F
-                shift = 7
-                while True:
-                    if p >= limit:
-                        return (ends, vals) if ends else None
-                    b = data[p]
-                    p += 1
-                    pd |= ((b & 0x7F) << (shift & 31)) & 0xFFFFFFFF
-                    if not b & 0x80:
-                        break
-                    shift += 7
-            else:
-                pd = b
+            pd, p = got
             pc += (pd * quantum) & 0xFFFFFFFF
             ends.append(pc)
             vals.append(val)
             steps += 1
         return (ends, vals) if ends else None
+
+
+def _uvarint(data: bytes, p: int, limit: int) -> Optional[Tuple[int, int]]:
+    """A uint32 varint at p (runtime readvarint): (value, next offset), or None if cut off."""
+    value, shift = 0, 0
+    while p < limit:
+        b = data[p]
+        p += 1
+        value |= ((b & 0x7F) << (shift & 31)) & 0xFFFFFFFF
+        if not b & 0x80:
+            return value, p
+        shift += 7
+    return None
 
 
 _MISSING = object()
