@@ -14,7 +14,7 @@ def main(version: str) -> int:
     try:
         print(f"# fixture {fixture.binary.name} built by {truth['go_version']}, pid {fixture.pid}; "
               f"gdb -p {fixture.pid} with gdbgomem loaded\n", flush=True)
-        commands = ["go-help", "go-info", "go-goroutines --limit 12", "go-threads",
+        commands = ["go-help", "go-info", "go-goroutines --limit 10", "go-threads",
                     f"go-g {truth['locked']['goid']}",
                     f"go-stack {truth['deep']['goid']} --frame-size 512", "go-stack"]
         argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set pagination off", "-x", str(gdbrun.load_script()),

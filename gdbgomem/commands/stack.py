@@ -136,8 +136,8 @@ class StackCommand(Command):
         rows = []
         for i, frame in enumerate(shown):
             if frame is None:
-                rows.append(["", Styled(f"... {len(frames) - TEXT_FRAMES_HEAD - TEXT_FRAMES_TAIL} frames "
-                                        "not shown (--json has them all)", "muted"), "", "", ""])
+                rows.append(["", Styled(f"... {len(frames) - TEXT_FRAMES_HEAD - TEXT_FRAMES_TAIL} more",
+                                        "muted"), "", "", ""])
                 continue
             index = i if i < TEXT_FRAMES_HEAD else len(frames) - (len(shown) - i)
             rows.append([f"#{index}", Styled(frame.function or "?", "function"),
@@ -145,5 +145,7 @@ class StackCommand(Command):
                          Styled(hexaddr(frame.sp), "address"),
                          humanize(frame.frame_size) if frame.frame_size is not None else "-"])
         report.add(Table(["#", "FUNCTION", "FILE:LINE", "SP", "FRAME"], rows))
-        report.add(f"{len(frames)} frames; unwinding stopped: {view.stop_reason}")
+        hidden = len(frames) - (len(shown) - 1) if None in shown else 0
+        report.add(f"{len(frames)} frames" + (f", {hidden} not shown (--json has them all)" if hidden else "")
+                   + f"; unwinding stopped: {view.stop_reason}")
         return report

@@ -182,7 +182,9 @@ def test_text_tables_render(s):
     assert text.strip().splitlines()[-1].startswith(f"{len(by_goid(s))} goroutines:")
     assert "go-threads" not in s.outputs["go-threads"] and "G0 STACK" in s.outputs["go-threads"]
     deep_text = s.outputs[f"go-stack {s.truth['deep']['goid']}"]
-    assert "frames not shown (--json has them all)" in deep_text
+    # depth+1 recurse frames, plus gopark, chanrecv, chanrecv1, deep and goexit; 20 + 5 shown
+    total = s.truth["deep"]["depth"] + 6
+    assert f"{total} frames, {total - 25} not shown (--json has them all)" in deep_text
     assert "headroom" in deep_text and "stack.hi" in deep_text
 
 
