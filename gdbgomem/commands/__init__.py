@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import List
 
+from gdbgomem.commands.arenas import ArenasCommand
 from gdbgomem.commands.base import Command
 from gdbgomem.commands.goroutines import GoroutineCommand, GoroutinesCommand
+from gdbgomem.commands.heap import HeapCommand, SizeClassesCommand, SpansCommand
 from gdbgomem.commands.info import InfoCommand
+from gdbgomem.commands.span import SpanCommand
 from gdbgomem.commands.stack import StackCommand
 from gdbgomem.commands.threads import ThreadsCommand
 from gdbgomem.render.report import Report, Styled, Table
@@ -25,5 +28,7 @@ class HelpCommand(Command):
 
 
 COMMANDS: List[Command] = [
-    InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(), HelpCommand(),
+    InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(),
+    HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), SizeClassesCommand(),
+    HelpCommand(),
 ]

@@ -46,6 +46,7 @@ class Command:
     summary = ""
     description = ""
     needs_process = True
+    keep_quotes = False  # True: split arguments without removing quotes (debugger expressions)
 
     def parser(self) -> CommandParser:
         parser = CommandParser(prog=self.name, description=self.description or self.summary,
@@ -65,7 +66,7 @@ def execute(command: Command, argument_string: str, get_process: Callable[[], Go
             color: bool) -> str:
     """Parse, run and render one command line; raises GoMemError for the user to see."""
     try:
-        argv: List[str] = shlex.split(argument_string or "")
+        argv: List[str] = shlex.split(argument_string or "", posix=not command.keep_quotes)
     except ValueError as exc:
         raise GoMemError(f"{command.name}: {exc}", f"see {command.name} --help") from None
     try:

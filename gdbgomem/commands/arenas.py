@@ -1,0 +1,62 @@
+"""go-arenas: every heap arena, and with --map a picture of its pages."""
+
+from __future__ import annotations
+
+from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.arenas import all_arenas, page_kinds
+
+MAP_COLUMNS = 128
+PAGES_PER_CHAR = 8  # 64 KiB a character: a 64 MiB arena in 8 rows of 128
+
+
+class ArenasCommand(Command):
+    name = "go-arenas"
+    summary = "heap arenas (heapArena): base, spans, pages in use and marked; --map draws their pages"
+    description = ("List every heap arena of mheap_.arenas (the runtime's L1/L2 index, with\n"
+                   "arenaBaseOffset applied to get the base address): how many spans own its pages,\n"
+                   "pages of in-use spans, and the pageInUse / pageMarks bits. --map draws each\n"
+                   "arena as a row: # heap in use, s stacks and other manual spans, . free,\n"
+                   "~ free and returned to the OS (scavenged).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--map", action="store_true", help="draw each arena's pages as a row of characters")
+        parser.add_argument("--columns", type=positive_int, default=MAP_COLUMNS, metavar="N",
+                            help=f"characters per map row (default {MAP_COLUMNS})")
+        parser.add_argument("--pages", type=positive_int, default=PAGES_PER_CHAR, metavar="N",
+                            help=f"pages per character (default {PAGES_PER_CHAR}); a character shows the most "
+                                 "common kind among its pages, in-use pages winning ties")
+
+    def run(self, proc, args):
+        arenas = all_arenas(proc)
+        maps = {a.index: page_kinds(proc, a) for a in arenas} if args.map else {}
+        report = Report({"arenas": [
+            {"index": a.index, "l1": a.l1, "l2": a.l2, "base": a.base, "heap_arena": a.address, "spans": a.spans,
+             "pages_in_use": a.pages_in_use, "span_starts_in_use": a.span_starts_in_use,
+             "span_starts_marked": a.span_starts_marked, **({"map": maps[a.index]} if args.map else {})}
+            for a in arenas]})
+        rows = [[Styled(hexaddr(a.base), "address"), f"{a.l1}/{a.l2}", hexaddr(a.address), a.spans,
+                 f"{a.pages_in_use} ({humanize(a.pages_in_use * 8192)})", a.span_starts_in_use, a.span_starts_marked]
+                for a in arenas]
+        report.add(Table(["BASE", "L1/L2", "HEAPARENA", "SPANS", "PAGES IN USE", "PAGEINUSE BITS", "PAGEMARKS BITS"],
+                         rows))
+        if args.map:
+            group, columns = max(1, args.pages), max(1, args.columns)
+            for a in arenas:
+                report.add("")
+                report.blocks.extend(map_rows(maps[a.index], a.base, group, columns))
+            report.add(f"# heap in use  s stacks/manual  . free  ~ free, returned to the OS  (blank) not grown into; "
+                       f"1 character = {group} pages = {humanize(group * 8192)}")
+        report.add(f"{len(arenas)} arenas")
+        return report
+
+
+def map_rows(kinds: str, base: int, group: int, columns: int) -> list:
+    """Rows of the page map, each starting with the address of its first page."""
+    chars = []
+    for start in range(0, len(kinds), group):
+        chunk = kinds[start:start + group]
+        chars.append(max("#s~. ", key=chunk.count))  # max keeps the first of equal counts: in-use wins ties
+    return [f"{hexaddr(base + row * group * 8192)} |{''.join(chars[row:row + columns])}|"
+            for row in range(0, len(chars), columns)]

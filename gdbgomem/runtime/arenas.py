@@ -1,0 +1,128 @@
+"""Heap arenas: the 64 MiB units the heap reserves address space in (mheap.go heapArena).
+
+mheap_.heapArenas (1.25+) or mheap_.allArenas lists their indexes; each index
+leads through mheap_.arenas[l1][l2] to a heapArena holding, per page, the span
+that owns it, and bitmaps of span starts in use and with marked objects.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64, page_allocator
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.sizeclasses import page_size
+from gdbgomem.runtime.spans import Span, all_spans
+
+MAX_ARENAS = 1 << 22
+
+
+@dataclass
+class Arena:
+    index: int
+    l1: int
+    l2: int
+    base: int
+    address: Optional[int]      # the heapArena struct, None if unreadable
+    spans: int                  # distinct spans owning pages of this arena
+    pages_in_use: int           # pages of in-use spans (from the spans table)
+    span_starts_in_use: int     # bits set in pageInUse: first pages of in-use spans
+    span_starts_marked: int     # bits set in pageMarks: in-use spans with marked objects
+    page_spans: List[int]       # per page: address of the owning mspan (0 = none)
+
+
+def arena_indexes(proc: GoProcess) -> List[int]:
+    mheap = proc.layout("runtime.mheap")
+    field = "heapArenas" if mheap.has("heapArenas") else "allArenas"
+    raw = proc.target.read(proc.global_address("runtime.mheap_") + mheap.offset(field), 24)
+    array, length, _ = struct.unpack("<QQQ", raw)
+    if not length or length > MAX_ARENAS:
+        return []
+    return list(struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length)))
+
+
+def all_arenas(proc: GoProcess) -> List[Arena]:
+    return proc.snapshot("arenas", lambda: _read(proc))
+
+
+def _read(proc: GoProcess) -> List[Arena]:
+    log_arena = proc.constant("runtime.logHeapArenaBytes", 26)
+    l2_bits = proc.constant("runtime.arenaL2Bits", 22)
+    pages = proc.constant("runtime.pagesPerArena", 8192)
+    mheap = proc.layout("runtime.mheap")
+    heap_arena = proc.layout("runtime.heapArena")
+    arenas_at = proc.global_address("runtime.mheap_") + mheap.offset("arenas")
+    spans_by_address: Dict[int, Span] = {s.address: s for s in all_spans(proc)}
+    out = []
+    for index in sorted(arena_indexes(proc)):
+        l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
+        base = ((index << log_arena) + ARENA_BASE_OFFSET) & MASK64
+        l2_table = proc.target.try_read(arenas_at + 8 * l1, 8)
+        l2_table = struct.unpack("<Q", l2_table)[0] if l2_table else 0
+        raw = proc.target.try_read(l2_table + 8 * l2, 8) if l2_table else None
+        address = struct.unpack("<Q", raw)[0] if raw else None
+        data = proc.target.try_read(address, heap_arena.size) if address else None
+        if data is None:
+            out.append(Arena(index, l1, l2, base, address, 0, 0, 0, 0, []))
+            continue
+        table = list(struct.unpack_from(f"<{pages}Q", data, heap_arena.offset("spans")))
+        in_use_bits = data[heap_arena.offset("pageInUse"):heap_arena.offset("pageInUse") + pages // 8]
+        marks = data[heap_arena.offset("pageMarks"):heap_arena.offset("pageMarks") + pages // 8]
+        used = sum(1 for s in table if s and spans_by_address.get(s) is not None
+                   and spans_by_address[s].state == "inuse")
+        out.append(Arena(index, l1, l2, base, address, len(set(table) - {0}), used,
+                         int.from_bytes(in_use_bits, "little").bit_count(),
+                         int.from_bytes(marks, "little").bit_count(), table))
+    return out
+
+
+def page_kinds(proc: GoProcess, arena: Arena) -> str:
+    """One character per page: '#' heap in use, 's' stack or other manual span, '.' free,
+    '~' free and scavenged (returned to the OS), ' ' outside the heap's grown ranges."""
+    spans_by_address = {s.address: s for s in all_spans(proc)}
+    free, scavenged = _free_bits(proc, arena)
+    size = page_size(proc)
+    kinds = []
+    for page, span_address in enumerate(arena.page_spans):
+        span = spans_by_address.get(span_address) if span_address else None
+        owned = span is not None and span.base <= arena.base + page * size < span.end
+        if owned and span.state == "inuse":
+            kinds.append("#")
+        elif owned and span.state == "manual":
+            kinds.append("s")
+        elif page in scavenged:
+            kinds.append("~")
+        elif page in free:
+            kinds.append(".")
+        else:
+            kinds.append(" ")
+    return "".join(kinds)
+
+
+def _free_bits(proc: GoProcess, arena: Arena):
+    """Pages of the arena inside the heap's ranges that the page allocator has free,
+    and those of them scavenged."""
+    pa = page_allocator(proc)
+    free, scavenged = set(), set()
+    words = pa.chunk_pages // 64
+    arena_end = arena.base + len(arena.page_spans) * pa.page
+    for base, limit in pa.ranges():
+        lo, hi = max(base, arena.base), min(limit, arena_end)
+        if lo >= hi:
+            continue
+        for index, data in pa.chunks(lo, hi):
+            if len(data) < 16 * words:
+                continue
+            chunk_base = pa.chunk_base(index)
+            alloc = int.from_bytes(data[:8 * words], "little")
+            scav = int.from_bytes(data[8 * words:16 * words], "little")
+            for i in range(pa.chunk_pages):
+                address = chunk_base + i * pa.page
+                if lo <= address < hi and not alloc >> i & 1:
+                    page = (address - arena.base) // pa.page
+                    free.add(page)
+                    if scav >> i & 1:
+                        scavenged.add(page)
+    return free, scavenged

@@ -1,0 +1,188 @@
+"""Address -> span -> object: which heap object holds an address, and its pointer words.
+
+The span is found in O(1) as the runtime's spanOf does (mheap.go): arena
+index -> mheap_.arenas[l1][l2] -> heapArena.spans[page]. The object's pointer
+bitmap is read where the binary keeps it (see spans.pointer_bits_location).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_decoder, state_names
+from gdbgomem.runtime.sizeclasses import page_size
+
+INLINE_MARK_BYTES = 128   # sizeof(spanInlineMarkBits), Green Tea GC (mgcmark_greenteagc.go)
+MAX_TYPE_NAME = 1 << 12
+TFLAG_EXTRA_STAR = 1 << 1        # abi.TFlagExtraStar: the name is stored with a leading '*'
+TFLAG_GC_MASK_ON_DEMAND = 1 << 4  # abi.TFlagGCMaskOnDemand (1.24+): GCData points to a pointer
+
+
+@dataclass
+class HeapObject:
+    """The object slot of a span that holds an address."""
+
+    span: Span
+    index: int
+    base: int
+    offset: int               # of the address inside the object
+    allocated: bool
+    marked: bool
+    type_address: Optional[int] = None   # *abi.Type from a malloc header or largeType
+    type_name: Optional[str] = None
+    pointer_words: Optional[List[bool]] = None  # one per word: True = pointer (None: unknown here)
+    pointer_source: str = "-"
+    notes: List[str] = field(default_factory=list)
+
+
+def arena_of(proc: GoProcess, address: int) -> Optional[int]:
+    """The *heapArena covering address (mheap_.arenas[l1][l2]), None outside the heap."""
+    log_arena = proc.constant("runtime.logHeapArenaBytes", 26)
+    l1_bits = proc.constant("runtime.arenaL1Bits", 0)
+    l2_bits = proc.constant("runtime.arenaL2Bits", 22)
+    index = ((address - ARENA_BASE_OFFSET) & MASK64) >> log_arena
+    l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
+    if l1 >= 1 << l1_bits:
+        return None
+    mheap = proc.layout("runtime.mheap")
+    l2_table = proc.target.try_read(proc.global_address("runtime.mheap_") + mheap.offset("arenas") + 8 * l1, 8)
+    l2_table = struct.unpack("<Q", l2_table)[0] if l2_table else 0
+    if not l2_table:
+        return None
+    raw = proc.target.try_read(l2_table + 8 * l2, 8)
+    return struct.unpack("<Q", raw)[0] if raw else None
+
+
+def span_of(proc: GoProcess, address: int) -> Optional[Span]:
+    """The span whose pages hold address (any state), as runtime.spanOf finds it."""
+    arena = arena_of(proc, address)
+    if not arena:
+        return None
+    pages_per_arena = proc.constant("runtime.pagesPerArena", 8192)
+    spans_at = arena + proc.layout("runtime.heapArena").offset("spans")
+    page = page_size(proc)
+    raw = proc.target.try_read(spans_at + 8 * ((address // page) % pages_per_arena), 8)
+    span_address = struct.unpack("<Q", raw)[0] if raw else 0
+    if not span_address:
+        return None
+    decoder = span_decoder(proc)
+    data = proc.target.try_read(span_address, decoder.size)
+    v = decoder.decode(data) if data is not None else None
+    if v is None:
+        return None
+    spanclass = v["spanclass"]
+    state = state_names(proc).get(v["state"], f"state({v['state']})")
+    return Span(span_address, v["start"], v["npages"], v["npages"] * page, state, spanclass, spanclass >> 1,
+                bool(spanclass & 1), v["elemsize"], v["nelems"], v["alloc_count"], v["freeindex"], v["alloc_bits"],
+                v["gcmark_bits"], v["alloc_count_before_cache"] or 0, v["limit"], v["large_type"])
+
+
+def object_at(proc: GoProcess, span: Span, address: int) -> Optional[HeapObject]:
+    """The object slot of an in-use span holding address; None past the last slot."""
+    if span.state != "inuse" or not span.elemsize or not span.base <= address < span.base + span.nelems * span.elemsize:
+        return None
+    index = (address - span.base) // span.elemsize
+    base = span.base + index * span.elemsize
+    allocated = index < span.freeindex or _bit(proc, span.alloc_bits, index)
+    obj = HeapObject(span, index, base, address - base, allocated, _bit(proc, span.gcmark_bits, index))
+    _pointer_words(proc, obj)
+    return obj
+
+
+def _bit(proc: GoProcess, bitmap: int, index: int) -> bool:
+    raw = proc.target.try_read(bitmap + index // 8, 1) if bitmap else None
+    return bool(raw and raw[0] & (1 << (index % 8)))
+
+
+def _pointer_words(proc: GoProcess, obj: HeapObject) -> None:
+    span, words = obj.span, obj.span.elemsize // 8
+    where = pointer_bits_location(proc, span)
+    obj.pointer_source = where
+    if where.startswith("none"):
+        obj.pointer_words = [False] * words
+    elif where.startswith("span heap bits"):
+        bitmap_size = span.bytes // 64
+        bitmap = span.base + span.bytes - bitmap_size - (INLINE_MARK_BYTES if green_tea(proc) and span.elemsize >= 16 else 0)
+        data = proc.target.try_read(bitmap, bitmap_size)
+        if data is not None:
+            first = (obj.base - span.base) // 8
+            bits = int.from_bytes(data, "little")
+            obj.pointer_words = [bool(bits >> (first + i) & 1) for i in range(words)]
+    elif where in ("malloc header", "largeType"):
+        raw = proc.target.try_read(obj.base, 8) if where == "malloc header" else None
+        typ = struct.unpack("<Q", raw)[0] if raw else span.large_type
+        header = 8 if where == "malloc header" else 0
+        if typ:
+            obj.type_address, obj.type_name = typ, type_name(proc, typ)
+            mask = type_pointer_mask(proc, typ, (span.elemsize - header) // 8)
+            if mask is not None:
+                obj.pointer_words = ([False] if header else []) + mask
+        if header:
+            obj.notes.append("the first word is the malloc header (*abi.Type); the object's data follows it")
+    else:
+        obj.notes.append("pointer bits are in the arena bitmap (Go 1.21), which gdbgomem does not decode yet")
+
+
+def type_pointer_mask(proc: GoProcess, typ: int, words: int) -> Optional[List[bool]]:
+    """Pointer words of `words` words of memory holding values of type typ (GCData, tiled)."""
+    layout = proc.layout("internal/abi.Type")
+    raw = proc.target.try_read(typ, layout.size)
+    if raw is None:
+        return None
+    size = struct.unpack_from("<Q", raw, layout.offset("Size_"))[0]
+    ptrbytes = struct.unpack_from("<Q", raw, layout.offset("PtrBytes"))[0]
+    gcdata = struct.unpack_from("<Q", raw, layout.offset("GCData"))[0]
+    tflag = raw[layout.offset("TFlag")]
+    if ptrbytes == 0:
+        return [False] * words
+    if not size or size % 8 or not gcdata:
+        return None
+    if tflag & TFLAG_GC_MASK_ON_DEMAND:  # GCData points at where the lazily built mask is kept
+        inner = proc.target.try_read(gcdata, 8)
+        gcdata = struct.unpack("<Q", inner)[0] if inner else 0
+        if not gcdata:
+            return None
+    type_words = min(ptrbytes // 8, size // 8)
+    mask = proc.target.try_read(gcdata, (type_words + 7) // 8)
+    if mask is None:
+        return None
+    bits = int.from_bytes(mask, "little")
+    one = [bool(bits >> i & 1) if i < type_words else False for i in range(size // 8)]
+    return [one[i % len(one)] for i in range(words)]
+
+
+def type_name(proc: GoProcess, typ: int) -> Optional[str]:
+    """The name of an abi.Type: Str is a nameOff into the module's types section (type.go, resolveNameOff)."""
+    layout = proc.layout("internal/abi.Type")
+    raw = proc.target.try_read(typ, layout.size)
+    if raw is None:
+        return None
+    name_off = struct.unpack_from("<i", raw, layout.offset("Str"))[0]
+    tflag = raw[layout.offset("TFlag")]
+    md = proc.layout("runtime.moduledata")
+    types = proc.target.try_read(proc.global_address("runtime.firstmoduledata") + md.offset("types"), 8)
+    if types is None:
+        return None
+    at = struct.unpack("<Q", types)[0] + name_off
+    head = proc.target.try_read(at, 11)
+    if not head:
+        return None
+    length, shift, i = 0, 0, 1  # abi.Name: one flag byte, then a uvarint length, then the bytes
+    while i < len(head):
+        b = head[i]
+        length |= (b & 0x7F) << shift
+        i += 1
+        if not b & 0x80:
+            break
+        shift += 7
+    if not 0 < length <= MAX_TYPE_NAME:
+        return None
+    name = proc.target.try_read(at + i, length)
+    if name is None:
+        return None
+    text = name.decode("utf-8", "replace")
+    return text[1:] if tflag & TFLAG_EXTRA_STAR and text.startswith("*") else text

@@ -1,0 +1,146 @@
+"""The page allocator, mheap_.pages (runtime.pageAlloc, mpagealloc.go): which heap
+pages are allocated and which free pages were returned to the OS (scavenged).
+
+Each 4 MiB chunk of heap address space has a pallocData: 512 bits "page in
+use" and 512 bits "page scavenged". Only chunks inside pageAlloc.inUse (the
+address ranges the heap has grown into) are read.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Iterator, List, Tuple
+
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.sizeclasses import page_size
+
+# arenaBaseOffset (malloc.go) on linux/amd64: addresses are shifted by it so the
+# two halves of the 48-bit address space form one contiguous index range. It
+# does not fit in DWARF's int64 constants, so it is kept here, per architecture.
+ARENA_BASE_OFFSET = 0xFFFF800000000000
+MASK64 = (1 << 64) - 1
+MAX_RANGES = 1 << 16
+
+
+@dataclass
+class PageCounts:
+    """Pages of the heap's address ranges, from the page allocator's bitmaps."""
+
+    ranges: List[Tuple[int, int]]  # [base, limit) address ranges the heap has grown into
+    total_pages: int
+    in_use_pages: int
+    free_pages: int
+    scavenged_pages: int
+    unreadable_pages: int  # in chunks whose bitmaps could not be read (counted neither used nor free)
+    cached_free_pages: int = 0       # "in use" for the page allocator, but free in a P's page cache
+    cached_scavenged_pages: int = 0  # of those, scavenged
+
+
+class PageAllocator:
+    """Geometry of mheap_.pages and access to its per-chunk bitmaps."""
+
+    def __init__(self, proc: GoProcess):
+        self.proc = proc
+        self.layout = proc.layout("runtime.pageAlloc")
+        self.address = proc.global_address("runtime.mheap_") + proc.layout("runtime.mheap").offset("pages")
+        self.page = page_size(proc)
+        self.chunk_pages = proc.constant("runtime.pallocChunkPages", 512)
+        self.chunk_bytes = self.chunk_pages * self.page
+        self.log_chunk_bytes = self.chunk_bytes.bit_length() - 1
+        heap_bits = proc.constant("runtime.heapAddrBits", 48)
+        self.l1_entries = self.layout.member("chunks").size // 8
+        self.l2_bits = heap_bits - self.log_chunk_bytes - (self.l1_entries.bit_length() - 1)
+        self.palloc_size = proc.layout("runtime.pallocData").size
+
+    def chunk_index(self, address: int) -> int:
+        return ((address - ARENA_BASE_OFFSET) & MASK64) >> self.log_chunk_bytes
+
+    def chunk_base(self, index: int) -> int:
+        return ((index << self.log_chunk_bytes) + ARENA_BASE_OFFSET) & MASK64
+
+    def ranges(self) -> List[Tuple[int, int]]:
+        """pageAlloc.inUse: the heap's address ranges, sorted (mranges.go addrRanges)."""
+        raw = self.proc.target.read(self.address + self.layout.offset("inUse.ranges"), 24)
+        array, length, _ = struct.unpack("<QQQ", raw)
+        if length > MAX_RANGES:
+            raise GoMemError(f"pageAlloc.inUse has {length} ranges, which looks corrupt")
+        data = self.proc.target.read(array, 16 * length) if length else b""
+        return [struct.unpack_from("<QQ", data, 16 * i) for i in range(length)]
+
+    def chunks(self, base: int, limit: int) -> Iterator[Tuple[int, bytes]]:
+        """(chunk index, pallocData bytes or b"" if unreadable) for every chunk overlapping [base, limit)."""
+        first, last = self.chunk_index(base), self.chunk_index(limit - 1)
+        l1_table = self.proc.target.read(self.address + self.layout.offset("chunks"), 8 * self.l1_entries)
+        mask = (1 << self.l2_bits) - 1
+        index = first
+        while index <= last:
+            l1, l2 = index >> self.l2_bits, index & mask
+            run = min(last - index + 1, mask + 1 - l2)  # chunks left in this L2 block
+            l2_table = struct.unpack_from("<Q", l1_table, 8 * l1)[0] if l1 < self.l1_entries else 0
+            data = self.proc.target.try_read(l2_table + l2 * self.palloc_size, run * self.palloc_size) \
+                if l2_table else None
+            for i in range(run):
+                yield index + i, data[i * self.palloc_size:(i + 1) * self.palloc_size] if data else b""
+            index += run
+
+
+def page_allocator(proc: GoProcess) -> PageAllocator:
+    return proc.fact("page_allocator", lambda: PageAllocator(proc))
+
+
+def page_counts(proc: GoProcess) -> PageCounts:
+    """In-use, free and scavenged pages over the heap's ranges; cached until resume."""
+    def compute() -> PageCounts:
+        counts = _count(page_allocator(proc))
+        counts.cached_free_pages, counts.cached_scavenged_pages = page_caches(proc)
+        return counts
+    return proc.snapshot("page_counts", compute)
+
+
+def page_caches(proc: GoProcess) -> Tuple[int, int]:
+    """Free and scavenged pages held in the Ps' page caches (p.pcache, mpagecache.go).
+
+    A P takes up to 64 pages at once from the page allocator, which marks them
+    in use; the cache's bitmap says which of them are still free.
+    """
+    p_layout = proc.layout("runtime.p")
+    cache = proc.layout("runtime.pageCache")
+    raw = proc.target.read(proc.global_address("runtime.allp"), 24)
+    array, length, _ = struct.unpack("<QQQ", raw)
+    if not length or length > 1 << 16:
+        return 0, 0
+    free = scavenged = 0
+    for p in struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length)):
+        data = proc.target.try_read(p + p_layout.offset("pcache"), cache.size) if p else None
+        if data is None:
+            continue
+        bits = struct.unpack_from("<Q", data, cache.offset("cache"))[0]
+        scav = struct.unpack_from("<Q", data, cache.offset("scav"))[0]
+        free += bits.bit_count()
+        scavenged += (bits & scav).bit_count()
+    return free, scavenged
+
+
+def _count(pa: PageAllocator) -> PageCounts:
+    ranges = pa.ranges()
+    total = in_use = scavenged = unreadable = 0
+    words = pa.chunk_pages // 64
+    for base, limit in ranges:
+        for index, data in pa.chunks(base, limit):
+            chunk_base = pa.chunk_base(index)
+            lo = max(0, (base - chunk_base) // pa.page)
+            hi = min(pa.chunk_pages, (limit - chunk_base) // pa.page)
+            if hi <= lo:
+                continue
+            total += hi - lo
+            if len(data) < 16 * words:
+                unreadable += hi - lo
+                continue
+            wanted = ((1 << hi) - 1) ^ ((1 << lo) - 1)  # pages of this chunk inside the range
+            alloc = int.from_bytes(data[:8 * words], "little") & wanted
+            scav = int.from_bytes(data[8 * words:16 * words], "little") & wanted
+            in_use += alloc.bit_count()
+            scavenged += scav.bit_count()
+    return PageCounts(ranges, total, in_use, total - in_use - unreadable, scavenged, unreadable)

@@ -1,0 +1,195 @@
+"""Spans: every runtime.mspan on mheap_.allspans (mheap.go), decoded in bulk.
+
+allspans holds every span struct the heap ever made, dead ones included
+(their pages went back to the page allocator). A span in use holds objects of
+one span class; a manual span holds memory the runtime manages by hand:
+goroutine stacks, or GC work buffers (found on work.wbufSpans).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set
+
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.records import RecordDecoder
+from gdbgomem.runtime.sizeclasses import page_size
+
+MAX_SPANS = 1 << 26  # 64 Mi span structs would describe far more than a 48-bit heap
+MAX_LIST = 1 << 20   # span list walks stop here (corrupt cycles)
+
+SPAN_MEMBERS = [
+    ("start", "startAddr"), ("npages", "npages"), ("freeindex", "freeindex"), ("nelems", "nelems"),
+    ("alloc_bits", "allocBits"), ("gcmark_bits", "gcmarkBits"), ("alloc_count", "allocCount"),
+    ("spanclass", "spanclass"), ("state", "state.s.value"),
+    ("alloc_count_before_cache", "allocCountBeforeCache"), ("elemsize", "elemsize"), ("limit", "limit"),
+    ("large_type", "largeType"),
+]
+
+# mSpanState values (mheap.go) and the names gdbgomem gives them; the values are
+# read from DWARF where present.
+STATE_CONSTANTS = [("runtime.mSpanDead", 0, "free"), ("runtime.mSpanInUse", 1, "inuse"),
+                   ("runtime.mSpanManual", 2, "manual")]
+
+
+@dataclass(slots=True)
+class Span:
+    """One runtime.mspan."""
+
+    address: int
+    base: int
+    npages: int
+    bytes: int
+    state: str                 # "inuse", "manual" or "free" (mSpanDead)
+    spanclass: int
+    sizeclass: int
+    noscan: bool
+    elemsize: int
+    nelems: int
+    alloc_count: int
+    freeindex: int
+    alloc_bits: int
+    gcmark_bits: int
+    alloc_count_before_cache: int
+    limit: int
+    large_type: Optional[int]
+    manual_use: Optional[str] = None  # for manual spans: "stack" or "workbuf"
+
+    @property
+    def free_slots(self) -> int:
+        return max(0, self.nelems - self.alloc_count)
+
+    @property
+    def tail_bytes(self) -> int:
+        """Span bytes past the last slot: unused tail plus runtime metadata kept there."""
+        return max(0, self.bytes - self.nelems * self.elemsize) if self.state == "inuse" else 0
+
+    @property
+    def used_bytes(self) -> int:
+        return self.alloc_count * self.elemsize
+
+    @property
+    def utilization(self) -> float:
+        return self.used_bytes / self.bytes if self.bytes else 0.0
+
+    @property
+    def end(self) -> int:
+        return self.base + self.bytes
+
+
+def span_decoder(proc: GoProcess) -> RecordDecoder:
+    return proc.fact("span_decoder", lambda: RecordDecoder(proc.layout("runtime.mspan"), SPAN_MEMBERS))
+
+
+def state_names(proc: GoProcess) -> Dict[int, str]:
+    return proc.fact("span_states", lambda: {proc.constant(name, value): label
+                                             for name, value, label in STATE_CONSTANTS})
+
+
+def all_spans(proc: GoProcess) -> List[Span]:
+    """Every span of mheap_.allspans; cached until the process resumes."""
+    return proc.snapshot("spans", lambda: _read_all(proc))
+
+
+def _read_all(proc: GoProcess) -> List[Span]:
+    mheap = proc.layout("runtime.mheap")
+    base = proc.global_address("runtime.mheap_")
+    array, length, capacity = struct.unpack("<QQQ", proc.target.read(base + mheap.offset("allspans"), 24))
+    if length > capacity or length > MAX_SPANS:
+        raise GoMemError(f"mheap_.allspans looks corrupt (len {length}, cap {capacity})",
+                         "the process may be changing its heap right now, or the core is damaged")
+    if not length:
+        return []
+    addresses = struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length))
+    decoder = span_decoder(proc)
+    blobs = proc.target.read_many([(a, decoder.size) for a in addresses])
+    names, page = state_names(proc), page_size(proc)
+    workbufs = workbuf_spans(proc)
+    out = []
+    for address, blob in zip(addresses, blobs):
+        v = decoder.decode(blob) if blob is not None else None
+        if v is None:
+            continue
+        state = names.get(v["state"], f"state({v['state']})")
+        spanclass = v["spanclass"]
+        span = Span(address, v["start"], v["npages"], v["npages"] * page, state, spanclass, spanclass >> 1,
+                    bool(spanclass & 1), v["elemsize"], v["nelems"], v["alloc_count"], v["freeindex"],
+                    v["alloc_bits"], v["gcmark_bits"], v["alloc_count_before_cache"] or 0, v["limit"],
+                    v["large_type"])
+        if state == "manual":
+            span.manual_use = "workbuf" if address in workbufs else "stack"
+        out.append(span)
+    return out
+
+
+def workbuf_spans(proc: GoProcess) -> Set[int]:
+    """Addresses of the manual spans holding GC work buffers (work.wbufSpans.free and .busy)."""
+    work = proc.target.struct_layout("runtime.workType")
+    address = proc.target.symbol_address("runtime.work")
+    if work is None or address is None or not work.has("wbufSpans"):
+        return set()
+    found: Set[int] = set()
+    next_offset = proc.layout("runtime.mspan").offset("next")
+    for which in ("free", "busy"):
+        path = f"wbufSpans.{which}.first"
+        if not work.has(path):
+            continue
+        span = proc.target.try_read(address + work.offset(path), 8)
+        span = struct.unpack("<Q", span)[0] if span else 0
+        while span and span not in found and len(found) < MAX_LIST:
+            found.add(span)
+            raw = proc.target.try_read(span + next_offset, 8)
+            span = struct.unpack("<Q", raw)[0] if raw else 0
+    return found
+
+
+def mcache_spans(proc: GoProcess) -> Set[int]:
+    """Spans cached right now in some P's mcache (p.mcache.alloc[spanclass])."""
+    allp = proc.target.read(proc.global_address("runtime.allp"), 24)
+    array, length, _ = struct.unpack("<QQQ", allp)
+    if length > 1 << 16:
+        return set()
+    p_layout, mcache = proc.layout("runtime.p"), proc.layout("runtime.mcache")
+    alloc = mcache.member("alloc")
+    count = alloc.size // 8
+    cached: Set[int] = set()
+    for p in struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length)) if length else ():
+        raw = proc.target.try_read(p + p_layout.offset("mcache"), 8) if p else None
+        cache = struct.unpack("<Q", raw)[0] if raw else 0
+        spans = proc.target.try_read(cache + alloc.offset, 8 * count) if cache else None
+        if spans:
+            cached.update(s for s in struct.unpack(f"<{count}Q", spans) if s)
+    return cached
+
+
+def pointer_bits_location(proc: GoProcess, span: Span) -> str:
+    """Where the pointer/scalar bits of this span's objects live (mbitmap.go of each release).
+
+    Chosen by what the binary has, not by version number: a heapArena.bitmap
+    field means the per-arena bitmap (up to 1.21); otherwise small objects keep
+    heap bits at the end of the span, larger ones a malloc header, large
+    objects mspan.largeType; a spanInlineMarkBits type means Green Tea GC keeps
+    mark bits inline in small-object spans (1.26+, or the 1.25 experiment).
+    """
+    if span.state != "inuse":
+        return "-"
+    if span.noscan:
+        return "none (noscan)"
+    if proc.layout("runtime.heapArena").has("bitmap"):
+        return "arena bitmap"
+    if span.sizeclass == 0:
+        return "largeType"
+    header_from = proc.constant("runtime.minSizeForMallocHeader",
+                                proc.constant("internal/runtime/gc.MinSizeForMallocHeader", 512))
+    if span.elemsize > header_from:
+        return "malloc header"
+    if green_tea(proc) and span.npages == 1 and span.elemsize >= 16:
+        return "span heap bits + inline marks"
+    return "span heap bits"
+
+
+def green_tea(proc: GoProcess) -> bool:
+    """True when the binary was built with the Green Tea GC (its inline mark bits type exists)."""
+    return proc.fact("green_tea", lambda: proc.target.struct_layout("runtime.spanInlineMarkBits") is not None)
