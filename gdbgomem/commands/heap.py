@@ -13,7 +13,7 @@ from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.pages import page_counts
 from gdbgomem.runtime.process import GoProcess
 from gdbgomem.runtime.sizeclasses import page_size, size_classes
-from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
+from gdbgomem.runtime.spans import Span, all_spans, mcache_spans, pointer_bits_location
 
 TEXT_LIMIT = 200
 SORT_KEYS = {
@@ -176,6 +176,7 @@ class HeapCommand(Command):
         for s in spans:
             by_state[s.manual_use or s.state].append(s)
         inuse = by_state.get("inuse", [])
+        cached = mcache_spans(proc)
         pages = page_counts(proc)
         page = page_size(proc)
         arenas = heap_arena_count(proc)
@@ -187,10 +188,16 @@ class HeapCommand(Command):
             "stack_inuse_bytes": sum(s.bytes for s in by_state.get("stack", [])),
             "workbuf_bytes": sum(s.bytes for s in by_state.get("workbuf", [])),
             "heap_objects": sum(s.alloc_count for s in inuse),
+            # runtime.MemStats counts a small object only when its span leaves a P's mcache
+            # (mcache.go refill/releaseAll); these are allocated but not counted there yet
+            "objects_not_in_memstats": sum(s.alloc_count - s.alloc_count_before_cache for s in inuse
+                                           if s.address in cached),
             "spans": {state: {"count": len(group), "bytes": sum(s.bytes for s in group)}
                       for state, group in sorted(by_state.items())},
             "pages": {"total": pages.total_pages, "in_use": pages.in_use_pages, "free": pages.free_pages,
-                      "scavenged": pages.scavenged_pages, "unreadable": pages.unreadable_pages},
+                      "scavenged": pages.scavenged_pages, "unreadable": pages.unreadable_pages,
+                      "padding": pages.padding_pages, "cached_free": pages.cached_free_pages,
+                      "cached_scavenged": pages.cached_scavenged_pages},
             "free_bytes": pages.free_pages * page, "scavenged_bytes": pages.scavenged_pages * page,
             "heap_ranges": [{"base": b, "limit": e} for b, e in pages.ranges],
             "resident_bytes": resident,
@@ -200,13 +207,18 @@ class HeapCommand(Command):
             ["arenas", f"{arenas} x {humanize(arena_bytes)} = {humanize(arenas * arena_bytes)}"],
             ["heap ranges", ", ".join(f"[{hexaddr(b)}, {hexaddr(e)})" for b, e in pages.ranges) or "-"],
             ["in-use spans", f"{len(inuse)} spans, {humanize(data['heap_inuse_bytes'])}, "
-                             f"{data['heap_objects']} objects"],
+                             f"{data['heap_objects']} objects ({data['objects_not_in_memstats']} of them in spans "
+                             "cached by a P, not yet in runtime.MemStats)"],
             ["stack spans", f"{len(by_state.get('stack', []))} spans, {humanize(data['stack_inuse_bytes'])}"],
             ["GC work buffers", f"{len(by_state.get('workbuf', []))} spans, {humanize(data['workbuf_bytes'])}"],
             ["free spans", f"{len(by_state.get('free', []))} span structs kept for reuse"],
-            ["pages", f"{pages.total_pages} in the heap's ranges: {pages.in_use_pages} in use, "
-                      f"{pages.free_pages} free ({humanize(data['free_bytes'])}), {pages.scavenged_pages} of them "
-                      f"scavenged ({humanize(data['scavenged_bytes'])} returned to the OS)"],
+            ["pages", f"{pages.total_pages} in the heap's ranges: {pages.in_use_pages} allocated, "
+                      f"{pages.free_pages} free ({humanize(data['free_bytes'])}); {pages.scavenged_pages} scavenged "
+                      f"({humanize(data['scavenged_bytes'])} returned to the OS)"],
+            ["page caches", f"{pages.cached_free_pages} allocated pages still free in the Ps' page caches "
+                            f"({pages.cached_scavenged_pages} scavenged)"],
+            ["padding", f"{pages.padding_pages} pages allocated but never used (randomized heap base)"
+             if pages.padding_pages else "-"],
             ["resident", f"{humanize(resident)} of the heap ranges are in RAM (/proc/PID/smaps)"
              if resident is not None else "- (a core file: no /proc to ask)"],
         ]

@@ -123,8 +123,26 @@ def _pointer_words(proc: GoProcess, obj: HeapObject) -> None:
                 obj.pointer_words = ([False] if header else []) + mask
         if header:
             obj.notes.append("the first word is the malloc header (*abi.Type); the object's data follows it")
-    else:
-        obj.notes.append("pointer bits are in the arena bitmap (Go 1.21), which gdbgomem does not decode yet")
+    elif where == "arena bitmap":
+        obj.pointer_words = _arena_bitmap_words(proc, obj.base, words)
+        if obj.pointer_words is not None and not obj.allocated:
+            obj.notes.append("the arena bitmap of a free slot is not maintained: its bits may be junk")
+
+
+def _arena_bitmap_words(proc: GoProcess, base: int, words: int) -> Optional[List[bool]]:
+    """Up to Go 1.21: heapArena.bitmap holds one bit per heap word of the arena,
+    little-endian within each uintptr (mbitmap.go header comment)."""
+    arena = arena_of(proc, base)
+    if not arena:
+        return None
+    arena_words = proc.constant("runtime.heapArenaBytes", 64 << 20) // 8
+    first = (base // 8) % arena_words
+    start, end = first // 8, (first + words + 7) // 8
+    data = proc.target.try_read(arena + proc.layout("runtime.heapArena").offset("bitmap") + start, end - start)
+    if data is None:
+        return None
+    bits = int.from_bytes(data, "little") >> (first % 8)
+    return [bool(bits >> i & 1) for i in range(words)]
 
 
 def type_pointer_mask(proc: GoProcess, typ: int, words: int) -> Optional[List[bool]]:
@@ -152,7 +170,8 @@ def type_pointer_mask(proc: GoProcess, typ: int, words: int) -> Optional[List[bo
         return None
     bits = int.from_bytes(mask, "little")
     one = [bool(bits >> i & 1) if i < type_words else False for i in range(size // 8)]
-    return [one[i % len(one)] for i in range(words)]
+    whole = (words // len(one)) * len(one)  # only whole values of the type fit; the rest is slack
+    return [one[i % len(one)] if i < whole else False for i in range(words)]
 
 
 def type_name(proc: GoProcess, typ: int) -> Optional[str]:

@@ -34,6 +34,7 @@ class PageCounts:
     free_pages: int
     scavenged_pages: int
     unreadable_pages: int  # in chunks whose bitmaps could not be read (counted neither used nor free)
+    padding_pages: int = 0           # allocated and scavenged: never used (1.26+ randomized heap base padding)
     cached_free_pages: int = 0       # "in use" for the page allocator, but free in a P's page cache
     cached_scavenged_pages: int = 0  # of those, scavenged
 
@@ -125,7 +126,7 @@ def page_caches(proc: GoProcess) -> Tuple[int, int]:
 
 def _count(pa: PageAllocator) -> PageCounts:
     ranges = pa.ranges()
-    total = in_use = scavenged = unreadable = 0
+    total = in_use = scavenged = unreadable = padding = 0
     words = pa.chunk_pages // 64
     for base, limit in ranges:
         for index, data in pa.chunks(base, limit):
@@ -143,4 +144,5 @@ def _count(pa: PageAllocator) -> PageCounts:
             scav = int.from_bytes(data[8 * words:16 * words], "little") & wanted
             in_use += alloc.bit_count()
             scavenged += scav.bit_count()
-    return PageCounts(ranges, total, in_use, total - in_use - unreadable, scavenged, unreadable)
+            padding += (alloc & scav).bit_count()
+    return PageCounts(ranges, total, in_use, total - in_use - unreadable, scavenged, unreadable, padding)

@@ -1,0 +1,167 @@
+"""go-heap, go-spans, go-span, go-arenas and go-sizeclasses on the heap fixture, per Go version,
+compared with the runtime.MemStats the fixture read at a quiet point and with its sample objects."""
+
+from __future__ import annotations
+
+import re
+from typing import Dict
+
+import pytest
+
+from devtools import fixtures, gdbrun
+
+pytestmark = pytest.mark.e2e
+PAGE = 8192
+_SESSIONS: Dict[str, "HeapSession"] = {}
+
+
+class HeapSession:
+    def __init__(self, fixture):
+        self.fixture, self.truth = fixture, fixture.truth
+        samples = self.truth["samples"]
+        addresses = [s["addr"] for s in samples] + self.truth["freed_addrs"] + self.truth["freed_ptr_addrs"]
+        self.commands = ["go-heap --json", "go-spans --json", "go-spans --json --state free", "go-sizeclasses --json",
+                         "go-arenas --json", "go-spans --summary --json", "go-info --json", "go-heap",
+                         "go-spans --summary", "go-arenas --map"]
+        self.commands += [f"go-span {a} --json --bytes 64" for a in addresses]
+        out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), self.commands)
+        self.text = {c: out[i] for i, c in enumerate(self.commands)}
+
+    def json(self, command):
+        return gdbrun.json_of(self.text[command])
+
+    def span_of(self, address):
+        return self.json(f"go-span {address} --json --bytes 64")
+
+
+@pytest.fixture
+def h(running, go_version):
+    if go_version not in _SESSIONS:
+        _SESSIONS[go_version] = HeapSession(running("heap", go_version))
+    return _SESSIONS[go_version]
+
+
+def version(h):
+    return tuple(int(x) for x in h.truth["go_version"][2:].split("."))
+
+
+def test_heap_totals_equal_memstats(h):
+    ms, heap = h.truth["memstats"], h.json("go-heap --json")
+    assert heap["heap_inuse_bytes"] == ms["heap_inuse"]
+    assert heap["stack_inuse_bytes"] == ms["stack_inuse"]  # manual spans other than GC work buffers
+    # An object allocated from a span a P holds in its mcache reaches MemStats only when the span
+    # leaves the cache (mcache.go refill/releaseAll); the fixture's last write may leave one such span.
+    assert heap["heap_objects"] - heap["objects_not_in_memstats"] == ms["heap_objects"]
+    assert 0 <= heap["objects_not_in_memstats"] <= 8
+    pages = heap["pages"]
+    # Free pages: the page allocator's, plus pages a P took into its page cache (marked allocated there,
+    # idle for MemStats), plus the random padding of 1.26+ heaps (allocated and scavenged, never used).
+    assert (pages["free"] + pages["cached_free"] + pages["padding"]) * PAGE == ms["heap_idle"]
+    assert (pages["scavenged"] + pages["cached_scavenged"]) * PAGE == ms["heap_released"]
+    assert pages["total"] * PAGE == ms["heap_sys"] + ms["stack_inuse"] + heap["workbuf_bytes"]
+    assert (pages["padding"] > 0) == (version(h) >= (1, 26))  # randomized heap base is on from 1.26
+
+
+def test_spans_add_up(h):
+    spans = h.json("go-spans --json")["spans"]
+    assert {s["state"] for s in spans} <= {"inuse", "manual"}
+    inuse = [s for s in spans if s["state"] == "inuse"]
+    assert sum(s["bytes"] for s in inuse) == h.truth["memstats"]["heap_inuse"]
+    table = {c["class"]: c for c in h.json("go-sizeclasses --json")["classes"]}
+    for s in inuse:
+        if s["sizeclass"]:
+            assert s["elemsize"] == table[s["sizeclass"]]["size"]
+            assert s["npages"] == table[s["sizeclass"]]["npages"]
+            assert 0 <= s["alloc_count"] <= s["nelems"] <= table[s["sizeclass"]]["objects"]
+        else:
+            assert s["nelems"] == 1 and s["alloc_count"] == 1 and s["elemsize"] <= s["bytes"]
+    free = h.json("go-spans --json --state free")["spans"]
+    assert free and all(s["state"] == "free" for s in free)
+    summary = h.json("go-spans --summary --json")
+    assert sum(c["spans"] for c in summary["classes"]) == len(inuse)
+    assert sum(c["objects"] for c in summary["classes"]) == sum(s["alloc_count"] for s in inuse)
+
+
+def test_size_class_table_is_the_runtimes(h):
+    root = fixtures.goroot(h.fixture.version) / "src"
+    source = next(p for p in (root / "internal/runtime/gc/sizeclasses.go", root / "runtime/sizeclasses.go")
+                  if p.exists()).read_text()
+    rows = re.findall(r"^//\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)%", source, re.M)
+    classes = h.json("go-sizeclasses --json")["classes"]
+    assert classes[0]["class"] == 0 and classes[0]["size"] == 0
+    assert [(c["class"], c["size"], c["span_bytes"], c["objects"], c["tail_waste"]) for c in classes[1:]] == \
+        [tuple(int(x) for x in r[:5]) for r in rows]
+    assert [c["max_waste_pct"] for c in classes[1:]] == [float(r[5]) for r in rows]
+    live = {c["class"]: c["live_objects"] for c in classes}
+    assert live[5] >= h.truth["counts"]["small_kept"]  # 48-byte class holds the kept small objects
+
+
+def slots_per_span(h, elemsize, noscan):
+    """Slots of a one-page span of elemsize, by the layout rules of the binary's release:
+    1.22+ scan spans of small objects keep 128 B of heap bits at the end, Green Tea GC
+    (1.26+) keeps 128 B of inline mark bits for objects of 16..512 B."""
+    reserved = 0
+    if not noscan and version(h) >= (1, 22):
+        reserved += PAGE // 64
+    if version(h) >= (1, 26) and 16 <= elemsize <= 512:
+        reserved += 128
+    return (PAGE - reserved) // elemsize
+
+
+def test_samples_are_found_in_their_spans(h):
+    for sample in h.truth["samples"]:
+        got = h.span_of(sample["addr"])
+        span, obj = got["span"], got["object"]
+        assert span["state"] == "inuse" and span["noscan"] == sample["noscan"], sample
+        assert obj["base"] == sample["addr"] and obj["offset"] == 0 and obj["allocated"] is True
+        assert bytes.fromhex(obj["bytes"])[:8] == sample["word0"].to_bytes(8, "little")
+        if sample["large"]:
+            assert span["sizeclass"] == 0 and span["base"] == sample["addr"]
+            assert span["npages"] == -(-sample["size"] // PAGE)
+        else:
+            assert span["elemsize"] == sample["size"] and span["npages"] == 1
+            assert span["nelems"] == slots_per_span(h, sample["size"], sample["noscan"])
+
+
+def test_pointer_bits_come_from_the_right_place(h):
+    by_kind = {}
+    for sample in h.truth["samples"]:
+        by_kind.setdefault(sample["kind"], h.span_of(sample["addr"]))
+    small, ptr, large_scan = by_kind["small"]["object"], by_kind["ptr"]["object"], by_kind["large_scan"]["object"]
+    assert small["pointer_bits"] == "none (noscan)" and not any(small["pointer_words"])
+    if version(h) < (1, 22):
+        assert ptr["pointer_bits"] == large_scan["pointer_bits"] == "arena bitmap"
+    else:
+        green = version(h) >= (1, 26)
+        assert ptr["pointer_bits"] == ("span heap bits + inline marks" if green else "span heap bits")
+        assert large_scan["pointer_bits"] == "largeType"
+        assert large_scan["type_name"] and large_scan["type_name"].startswith("main.")
+    # the 64-byte object holds one pointer, in its first word; the large one holds nothing but
+    # pointers, and its span's slack past the object's 40000 bytes holds none
+    assert ptr["pointer_words"] == [True] + [False] * 7
+    size = next(s["size"] for s in h.truth["samples"] if s["kind"] == "large_scan")
+    assert all(large_scan["pointer_words"][:size // 8]) and not any(large_scan["pointer_words"][size // 8:])
+
+
+def test_freed_slots_are_free(h):
+    for address in h.truth["freed_addrs"] + h.truth["freed_ptr_addrs"]:
+        obj = h.span_of(address)["object"]
+        assert obj["base"] == address and obj["allocated"] is False
+
+
+def test_arenas_hold_every_sample(h):
+    arenas = h.json("go-arenas --json")["arenas"]
+    size = 64 << 20
+    assert arenas and all(a["base"] % size == 0 for a in arenas)
+    for sample in h.truth["samples"]:
+        assert any(a["base"] <= sample["addr"] < a["base"] + size for a in arenas), sample
+    spans = h.json("go-spans --json")["spans"]
+    assert sum(a["pages_in_use"] for a in arenas) == sum(s["npages"] for s in spans if s["state"] == "inuse")
+    assert sum(a["span_starts_in_use"] for a in arenas) == sum(1 for s in spans if s["state"] == "inuse")
+
+
+def test_text_views(h):
+    assert "in-use spans" in h.text["go-heap"] and "returned to the OS" in h.text["go-heap"]
+    assert "FREE SLOTS" in h.text["go-spans --summary"]
+    picture = h.text["go-arenas --map"]
+    assert re.search(r"\|[#s.~ ]+\|", picture) and "#" in picture
