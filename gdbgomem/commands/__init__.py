@@ -9,6 +9,7 @@ from gdbgomem.commands.base import Command
 from gdbgomem.commands.goroutines import GoroutineCommand, GoroutinesCommand
 from gdbgomem.commands.heap import HeapCommand, SizeClassesCommand, SpansCommand
 from gdbgomem.commands.info import InfoCommand
+from gdbgomem.commands.pages import PagesCommand
 from gdbgomem.commands.span import SpanCommand
 from gdbgomem.commands.stack import StackCommand
 from gdbgomem.commands.threads import ThreadsCommand
@@ -29,6 +30,6 @@ class HelpCommand(Command):
 
 COMMANDS: List[Command] = [
     InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(),
-    HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), SizeClassesCommand(),
+    HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), PagesCommand(), SizeClassesCommand(),
     HelpCommand(),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.process import GoProcess
@@ -146,3 +146,98 @@ def _count(pa: PageAllocator) -> PageCounts:
             scavenged += scav.bit_count()
             padding += (alloc & scav).bit_count()
     return PageCounts(ranges, total, in_use, total - in_use - unreadable, scavenged, unreadable, padding)
+
+
+@dataclass
+class Summary:
+    """One packed pallocSum of the radix tree: free pages at the start of its
+    region, the longest free run in it, and free pages at its end."""
+
+    level: int
+    index: int
+    base: int
+    start: int
+    max: int
+    end: int
+
+
+def unpack_summary(value: int, log_max: int) -> Tuple[int, int, int]:
+    """pallocSum -> (start, max, end) (mpagealloc.go): 21 bits each, bit 63 = all free."""
+    if value >> 63:
+        return (1 << log_max,) * 3
+    mask = (1 << log_max) - 1
+    return value & mask, (value >> log_max) & mask, (value >> 2 * log_max) & mask
+
+
+def summaries(proc: GoProcess, level: int) -> List[Summary]:
+    """Entries of summary level `level` covering the heap's ranges (0 = root, 4 = one per chunk)."""
+    pa = page_allocator(proc)
+    levels = proc.constant("runtime.summaryLevels", 5)
+    level_bits = proc.constant("runtime.summaryLevelBits", 3)
+    heap_bits = proc.constant("runtime.heapAddrBits", 48)
+    l0_bits = heap_bits - pa.log_chunk_bytes - (levels - 1) * level_bits
+    shift = heap_bits - l0_bits - level * level_bits
+    log_max = (pa.chunk_pages.bit_length() - 1) + (levels - 1) * level_bits
+    raw = proc.target.read(pa.address + pa.layout.offset("summary") + 24 * level, 24)
+    array, length, _ = struct.unpack("<QQQ", raw)
+    out: List[Summary] = []
+    for base, limit in pa.ranges():
+        lo = ((base - ARENA_BASE_OFFSET) & MASK64) >> shift
+        hi = (((limit - 1 - ARENA_BASE_OFFSET) & MASK64) >> shift) + 1
+        hi = min(hi, length)
+        data = proc.target.try_read(array + 8 * lo, 8 * (hi - lo)) if hi > lo else None
+        if data is None:
+            continue
+        for i, value in enumerate(struct.unpack(f"<{hi - lo}Q", data)):
+            index = lo + i
+            if out and out[-1].index == index:
+                continue  # two ranges in one entry
+            start, longest, end = unpack_summary(value, log_max)
+            out.append(Summary(level, index, ((index << shift) + ARENA_BASE_OFFSET) & MASK64, start, longest, end))
+    return out
+
+
+def search_address(proc: GoProcess) -> int:
+    """pageAlloc.searchAddr: no free page lies below it (the allocator starts looking there)."""
+    pa = page_allocator(proc)
+    raw = proc.target.read(pa.address + pa.layout.offset("searchAddr"), 8)
+    return struct.unpack("<Q", raw)[0]
+
+
+def chunk_bits(proc: GoProcess, address: int) -> Optional[Tuple[int, int, int]]:
+    """(chunk base, allocated bits, scavenged bits) of the 4 MiB chunk holding address."""
+    pa = page_allocator(proc)
+    index = pa.chunk_index(address)
+    base = pa.chunk_base(index)
+    for _, data in pa.chunks(base, base + 1):
+        words = pa.chunk_pages // 64
+        if len(data) < 16 * words:
+            return None
+        return base, int.from_bytes(data[:8 * words], "little"), int.from_bytes(data[8 * words:16 * words], "little")
+    return None
+
+
+def largest_free_run(proc: GoProcess) -> Tuple[int, int]:
+    """(pages, start address) of the longest run of free pages, from the chunk bitmaps;
+    runs continue across chunk boundaries inside a range, as the allocator's search does."""
+    pa = page_allocator(proc)
+    best, best_at = 0, 0
+    for base, limit in pa.ranges():
+        run, run_at = 0, base
+        for index, data in pa.chunks(base, limit):
+            words = pa.chunk_pages // 64
+            alloc = int.from_bytes(data[:8 * words], "little") if len(data) >= 16 * words else (1 << pa.chunk_pages) - 1
+            chunk_base = pa.chunk_base(index)
+            for i in range(pa.chunk_pages):
+                address = chunk_base + i * pa.page
+                if not base <= address < limit:
+                    continue
+                if alloc >> i & 1:
+                    run = 0
+                    continue
+                if run == 0:
+                    run_at = address
+                run += 1
+                if run > best:
+                    best, best_at = run, run_at
+    return best, best_at

@@ -22,10 +22,18 @@ class HeapSession:
         addresses = [s["addr"] for s in samples] + self.truth["freed_addrs"] + self.truth["freed_ptr_addrs"]
         self.commands = ["go-heap --json", "go-spans --json", "go-spans --json --state free", "go-sizeclasses --json",
                          "go-arenas --json", "go-spans --summary --json", "go-info --json", "go-heap",
-                         "go-spans --summary", "go-arenas --map"]
+                         "go-spans --summary", "go-arenas --map", "go-pages --json", "go-pages"]
         self.commands += [f"go-span {a} --json --bytes 64" for a in addresses]
+        self.commands += [f"go-pages --json --level 4 --chunk {a}" for a in self.chunk_probes()]
         out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), self.commands)
         self.text = {c: out[i] for i, c in enumerate(self.commands)}
+
+    def chunk_probes(self):
+        """One address in each 4 MiB chunk that holds a sample (enough to cover the small heap)."""
+        seen = {}
+        for sample in self.truth["samples"]:
+            seen.setdefault(sample["addr"] >> 22, sample["addr"])
+        return list(seen.values())
 
     def json(self, command):
         return gdbrun.json_of(self.text[command])
@@ -165,3 +173,33 @@ def test_text_views(h):
     assert "FREE SLOTS" in h.text["go-spans --summary"]
     picture = h.text["go-arenas --map"]
     assert re.search(r"\|[#s.~ ]+\|", picture) and "#" in picture
+
+
+def runs(picture: str):
+    """(start, max, end) free pages of a chunk map, as a pallocSum would hold them."""
+    free = [c in ".~" for c in picture]
+    start = next((i for i, f in enumerate(free) if not f), len(free))
+    end = next((i for i, f in enumerate(reversed(free)) if not f), len(free))
+    best = run = 0
+    for f in free:
+        run = run + 1 if f else 0
+        best = max(best, run)
+    return start, best, end
+
+
+def test_page_summaries_agree_with_chunk_bitmaps(h):
+    pages = h.json("go-pages --json")
+    heap = h.json("go-heap --json")
+    assert (pages["in_use_pages"], pages["free_pages"], pages["scavenged_pages"]) == \
+        (heap["pages"]["in_use"], heap["pages"]["free"], heap["pages"]["scavenged"])
+    assert [lvl["level"] for lvl in pages["levels"]] == [0, 1, 2, 3, 4]
+    # the runtime keeps the summaries and the bitmaps separately; at rest they must agree
+    for address in h.chunk_probes():
+        got = h.json(f"go-pages --json --level 4 --chunk {address}")
+        chunk = got["chunk"]
+        leaf = next(e for e in got["levels"][0]["entries"] if e["base"] == chunk["base"])
+        assert (leaf["start"], leaf["max"], leaf["end"]) == runs(chunk["map"]), hex(chunk["base"])
+        assert chunk["base"] <= address < chunk["base"] + 512 * PAGE
+    # the root's longest run is the longest run of free pages anywhere in the heap
+    assert max(e["max"] for e in pages["levels"][0]["entries"]) == pages["largest_free_run_pages"]
+    assert "summary level 4" in h.text["go-pages"]
