@@ -46,3 +46,23 @@ def test_core_matches_live(core_outputs):
     deep = live.truth["deep"]["goid"]
     assert core[f"go-stack {deep} --json"]["frames"] == live.json(f"go-stack {deep} --json")["frames"]
     assert core["go-stack --json"]["frames"] == live.json("go-stack --json")["frames"]
+
+
+HEAP_COMMANDS = ["go-heap --json", "go-spans --json", "go-arenas --json", "go-pages --json", "go-sizeclasses --json"]
+
+
+def test_heap_commands_on_a_core_match_live(running, go_version, tmp_path):
+    fixture = running("heap", go_version)
+    sample = fixture.truth["samples"][1]["addr"]
+    commands = HEAP_COMMANDS + [f"go-span {sample} --json"]
+    core = tmp_path / "heap.core"
+    live = gdbrun.run_gdb(gdbrun.attach(fixture.pid), commands + [f"gcore {core}"])
+    try:
+        dead = gdbrun.run_gdb([str(fixture.binary), str(core)], commands)
+    finally:
+        core.unlink(missing_ok=True)
+    for i, command in enumerate(commands):
+        mine, theirs = gdbrun.json_of(live[i]), gdbrun.json_of(dead[i])
+        if command == "go-heap --json":
+            assert mine.pop("resident_bytes") > 0 and theirs.pop("resident_bytes") is None  # no /proc for a core
+        assert theirs == mine, command
