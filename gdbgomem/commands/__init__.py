@@ -19,7 +19,7 @@ from gdbgomem.render.report import Report, Styled, Table
 class HelpCommand(Command):
     name = "go-help"
     summary = "list the gdbgomem commands"
-    needs_process = False
+    needs_go = False
 
     def run(self, proc, args):
         report = Report({"commands": [{"name": c.name, "summary": c.summary} for c in COMMANDS]})

@@ -45,7 +45,8 @@ class Command:
     name = ""
     summary = ""
     description = ""
-    needs_process = True
+    needs_go = True        # False: works without a Go program (go-help)
+    needs_process = True   # False: the binary alone is enough (static tables)
     keep_quotes = False  # True: split arguments without removing quotes (debugger expressions)
 
     def parser(self) -> CommandParser:
@@ -74,8 +75,8 @@ def execute(command: Command, argument_string: str, get_process: Callable[[], Go
     except HelpRequested as shown:
         return shown.text.rstrip("\n")
     proc = get_process()
-    if command.needs_process:
-        proc.check()
+    if command.needs_go:
+        proc.check(need_process=command.needs_process)
     report = command.run(proc, args)
     return render_json(report) if args.json else render_text(report, color)
 

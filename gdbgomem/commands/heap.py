@@ -145,6 +145,7 @@ def summary_report(proc: GoProcess, spans: List[Span], as_json: bool) -> Report:
 class SizeClassesCommand(Command):
     name = "go-sizeclasses"
     summary = "the size-class table of the binary, with live spans and objects per class"
+    needs_process = False  # the table is static data of the binary
 
     def run(self, proc, args):
         table = size_classes(proc)

@@ -52,15 +52,16 @@ class GoProcess:
         return self._snapshot[key]
 
     # -- is this a Go program we can read? ---------------------------------------------
-    def check(self) -> None:
-        """Raise a GoMemError that says what to do unless a supported Go process is loaded."""
+    def check(self, need_process: bool = True) -> None:
+        """Raise a GoMemError that says what to do unless a supported Go program (and, when
+        need_process, a live process or core to read its state from) is loaded."""
         if self.target.symbol_address("runtime.allgs") is None:
             raise GoMemError("not a Go program: the binary has no runtime.allgs symbol",
                              "load a Go binary built without -ldflags=-s")
         if not goversion.is_supported(self.version):
             raise GoMemError(f"{self.version_string} is not supported",
                              "gdbgomem reads programs built by Go 1.21 or newer")
-        if not self.target.has_process():
+        if need_process and not self.target.has_process():
             raise GoMemError("no process", "start it with `run`, attach with `gdb -p PID`, or open a core file")
 
     @property

@@ -17,25 +17,31 @@ def lines_of(text: str):
 
 def test_non_go_binary():
     true = shutil.which("true")
-    out = gdbrun.run_gdb([true], ["go-goroutines", "go-info --json", "go-help"])
+    out = gdbrun.run_gdb([true], ["go-goroutines", "go-info --json", "go-help", "go-heap", "go-span 0x1000"])
     assert lines_of(out[0]) == ["gdbgomem: not a Go program: the binary has no runtime.allgs symbol "
                                 "(load a Go binary built without -ldflags=-s)"]
     assert "gdbgomem: not a Go program" in out[1]
     assert "go-goroutines" in out[2]
+    assert "gdbgomem: not a Go program" in out[3] and "gdbgomem: not a Go program" in out[4]
 
 
 def test_go_binary_without_process():
     binary = fixtures.build("goroutines", fixtures.go_versions()[-1])
-    out = gdbrun.run_gdb([str(binary)], ["go-goroutines", "go-stack"])
-    for text in out.values():
-        assert lines_of(text) == ["gdbgomem: no process (start it with `run`, attach with `gdb -p PID`, "
-                                  "or open a core file)"]
+    out = gdbrun.run_gdb([str(binary)], ["go-goroutines", "go-stack", "go-sizeclasses --json"])
+    for i in (0, 1):
+        assert lines_of(out[i]) == ["gdbgomem: no process (start it with `run`, attach with `gdb -p PID`, "
+                                    "or open a core file)"]
+    table = gdbrun.json_of(out[2])["classes"]  # static data: the binary alone is enough
+    assert len(table) == 68 and table[1]["size"] == 8 and all(c["live_spans"] == 0 for c in table)
 
 
 def test_wrong_arguments(running):
     fixture = running("goroutines", fixtures.go_versions()[-1])
     commands = ["go-stack 1 --m 0", "go-stack --frame-size -5", "go-g", "go-g notanumber",
-                "go-goroutines --bogus", "go-stack 99999999", "go-stack --m 4242", "go-goroutines 'unterminated"]
+                "go-goroutines --bogus", "go-stack 99999999", "go-stack --m 4242", "go-goroutines 'unterminated",
+                "go-span", "go-span nosuchsymbol", "go-span 0x10", "go-span 0xffffffffffffffff",
+                "go-pages --level 9", "go-pages --chunk 0x10", "go-spans --min-free 2", "go-spans --sort nope",
+                "go-arenas --columns x"]
     out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), commands)
     for i, command in enumerate(commands):
         text = lines_of(out[i])
@@ -43,3 +49,4 @@ def test_wrong_arguments(running):
         assert "Traceback" not in out[i]
     assert "no goroutine 99999999" in out[5]
     assert "no M 4242" in out[6]
+    assert "0x10 is not in the Go heap" in out[10] and "0xffffffffffffffff is not in the Go heap" in out[11]
