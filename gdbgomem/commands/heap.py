@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import struct
 from collections import defaultdict
 from typing import Dict, List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.arenas import arena_indexes
 from gdbgomem.runtime.pages import page_counts
 from gdbgomem.runtime.process import GoProcess
 from gdbgomem.runtime.sizeclasses import page_size, size_classes
@@ -180,7 +180,7 @@ class HeapCommand(Command):
         cached = mcache_spans(proc)
         pages = page_counts(proc)
         page = page_size(proc)
-        arenas = heap_arena_count(proc)
+        arenas = len(arena_indexes(proc))
         arena_bytes = proc.constant("runtime.heapArenaBytes", 64 << 20)
         resident = arena_rss(proc, pages.ranges)
         data = {
@@ -225,14 +225,6 @@ class HeapCommand(Command):
         ]
         report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
         return report
-
-
-def heap_arena_count(proc: GoProcess) -> int:
-    """len(mheap_.heapArenas) (1.25+) or len(mheap_.allArenas): arenas reserved for the heap."""
-    mheap = proc.layout("runtime.mheap")
-    field = "heapArenas" if mheap.has("heapArenas") else "allArenas"
-    raw = proc.target.read(proc.global_address("runtime.mheap_") + mheap.offset(field), 24)
-    return struct.unpack("<QQQ", raw)[1]
 
 
 def arena_rss(proc: GoProcess, ranges) -> Optional[int]:

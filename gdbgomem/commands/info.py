@@ -21,8 +21,7 @@ class InfoCommand(Command):
         target = proc.target
         goroutines = all_goroutines(proc)
         threads = all_threads(proc)
-        allp = target.read(proc.global_address("runtime.allp"), 24)
-        _, nprocs, _ = struct.unpack("<QQQ", allp)
+        nprocs = len(proc.all_p())
         gomaxprocs_at = target.symbol_address("runtime.gomaxprocs")
         raw = target.try_read(gomaxprocs_at, 4) if gomaxprocs_at is not None else None
         gomaxprocs = struct.unpack("<i", raw)[0] if raw else None

@@ -34,13 +34,11 @@ class Arena:
 
 
 def arena_indexes(proc: GoProcess) -> List[int]:
+    """mheap_.heapArenas (1.25+) or mheap_.allArenas: the indexes of the heap's arenas."""
     mheap = proc.layout("runtime.mheap")
     field = "heapArenas" if mheap.has("heapArenas") else "allArenas"
-    raw = proc.target.read(proc.global_address("runtime.mheap_") + mheap.offset(field), 24)
-    array, length, _ = struct.unpack("<QQQ", raw)
-    if not length or length > MAX_ARENAS:
-        return []
-    return list(struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length)))
+    return proc.read_word_slice(proc.global_address("runtime.mheap_") + mheap.offset(field), MAX_ARENAS,
+                                f"mheap_.{field}")
 
 
 def all_arenas(proc: GoProcess) -> List[Arena]:

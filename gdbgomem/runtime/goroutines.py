@@ -106,16 +106,7 @@ def g_decoder(proc: GoProcess) -> RecordDecoder:
 
 def read_allgs(proc: GoProcess) -> List[int]:
     """Addresses of every g the runtime has ever created (runtime.allgs)."""
-    base = proc.global_address("runtime.allgs")
-    header = proc.target.read(base, 24)
-    array, length, capacity = struct.unpack("<QQQ", header)
-    if length > capacity or length > MAX_GOROUTINES:
-        raise GoMemError(f"runtime.allgs looks corrupt (len {length}, cap {capacity})",
-                         "the process may be in the middle of a change, or the core is damaged")
-    if length == 0:
-        return []
-    raw = proc.target.read(array, 8 * length)
-    return list(struct.unpack(f"<{length}Q", raw))
+    return proc.read_word_slice(proc.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")
 
 
 def read_goroutine(proc: GoProcess, address: int, data: Optional[bytes] = None) -> Optional[Goroutine]:

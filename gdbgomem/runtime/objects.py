@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64
 from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_decoder, state_names
+from gdbgomem.runtime.spans import Span, green_tea, make_span, pointer_bits_location, span_decoder
 from gdbgomem.runtime.sizeclasses import page_size
 
 INLINE_MARK_BYTES = 128   # sizeof(spanInlineMarkBits), Green Tea GC (mgcmark_greenteagc.go)
@@ -69,16 +69,7 @@ def span_of(proc: GoProcess, address: int) -> Optional[Span]:
     span_address = struct.unpack("<Q", raw)[0] if raw else 0
     if not span_address:
         return None
-    decoder = span_decoder(proc)
-    data = proc.target.try_read(span_address, decoder.size)
-    v = decoder.decode(data) if data is not None else None
-    if v is None:
-        return None
-    spanclass = v["spanclass"]
-    state = state_names(proc).get(v["state"], f"state({v['state']})")
-    return Span(span_address, v["start"], v["npages"], v["npages"] * page, state, spanclass, spanclass >> 1,
-                bool(spanclass & 1), v["elemsize"], v["nelems"], v["alloc_count"], v["freeindex"], v["alloc_bits"],
-                v["gcmark_bits"], v["alloc_count_before_cache"] or 0, v["limit"], v["large_type"])
+    return make_span(proc, span_address, proc.target.try_read(span_address, span_decoder(proc).size))
 
 
 def object_at(proc: GoProcess, span: Span, address: int) -> Optional[HeapObject]:

@@ -12,7 +12,6 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
-from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.process import GoProcess
 from gdbgomem.runtime.sizeclasses import page_size
 
@@ -22,6 +21,7 @@ from gdbgomem.runtime.sizeclasses import page_size
 ARENA_BASE_OFFSET = 0xFFFF800000000000
 MASK64 = (1 << 64) - 1
 MAX_RANGES = 1 << 16
+MAX_SUMMARY_ENTRIES = 1 << 26  # level 4 of a 48-bit address space
 
 
 @dataclass
@@ -63,10 +63,8 @@ class PageAllocator:
 
     def ranges(self) -> List[Tuple[int, int]]:
         """pageAlloc.inUse: the heap's address ranges, sorted (mranges.go addrRanges)."""
-        raw = self.proc.target.read(self.address + self.layout.offset("inUse.ranges"), 24)
-        array, length, _ = struct.unpack("<QQQ", raw)
-        if length > MAX_RANGES:
-            raise GoMemError(f"pageAlloc.inUse has {length} ranges, which looks corrupt")
+        array, length = self.proc.read_slice_header(self.address + self.layout.offset("inUse.ranges"),
+                                                    MAX_RANGES, "pageAlloc.inUse")
         data = self.proc.target.read(array, 16 * length) if length else b""
         return [struct.unpack_from("<QQ", data, 16 * i) for i in range(length)]
 
@@ -108,12 +106,8 @@ def page_caches(proc: GoProcess) -> Tuple[int, int]:
     """
     p_layout = proc.layout("runtime.p")
     cache = proc.layout("runtime.pageCache")
-    raw = proc.target.read(proc.global_address("runtime.allp"), 24)
-    array, length, _ = struct.unpack("<QQQ", raw)
-    if not length or length > 1 << 16:
-        return 0, 0
     free = scavenged = 0
-    for p in struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length)):
+    for p in proc.all_p():
         data = proc.target.try_read(p + p_layout.offset("pcache"), cache.size) if p else None
         if data is None:
             continue
@@ -178,8 +172,8 @@ def summaries(proc: GoProcess, level: int) -> List[Summary]:
     l0_bits = heap_bits - pa.log_chunk_bytes - (levels - 1) * level_bits
     shift = heap_bits - l0_bits - level * level_bits
     log_max = (pa.chunk_pages.bit_length() - 1) + (levels - 1) * level_bits
-    raw = proc.target.read(pa.address + pa.layout.offset("summary") + 24 * level, 24)
-    array, length, _ = struct.unpack("<QQQ", raw)
+    array, length = proc.read_slice_header(pa.address + pa.layout.offset("summary") + 24 * level,
+                                           MAX_SUMMARY_ENTRIES, f"pageAlloc.summary[{level}]")
     out: List[Summary] = []
     for base, limit in pa.ranges():
         lo = ((base - ARENA_BASE_OFFSET) & MASK64) >> shift

@@ -103,6 +103,24 @@ class GoProcess:
     def read_word(self, address: int) -> int:
         return self.target.read_word(address)
 
+    def read_slice_header(self, address: int, limit: int, what: str) -> Tuple[int, int]:
+        """(array, len) of the Go slice header at address; a GoMemError when len is
+        beyond cap or beyond `limit`, the most a sane runtime could hold."""
+        array, length, capacity = struct.unpack("<QQQ", self.target.read(address, 24))
+        if length > capacity or length > limit:
+            raise GoMemError(f"{what} looks corrupt (len {length}, cap {capacity})",
+                             "the process may be changing it right now, or the core is damaged")
+        return array, length
+
+    def read_word_slice(self, address: int, limit: int, what: str) -> List[int]:
+        """The elements of a []*T or []uintptr slice whose header is at address, in one read."""
+        array, length = self.read_slice_header(address, limit, what)
+        return list(struct.unpack(f"<{length}Q", self.target.read(array, 8 * length))) if length else []
+
+    def all_p(self) -> List[int]:
+        """Addresses of the Ps (runtime.allp)."""
+        return self.read_word_slice(self.global_address("runtime.allp"), 1 << 16, "runtime.allp")
+
     @property
     def pointer_size(self) -> int:
         return self.target.pointer_size

@@ -12,7 +12,6 @@ import struct
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
 
-from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.process import GoProcess
 from gdbgomem.runtime.records import RecordDecoder
 from gdbgomem.runtime.sizeclasses import page_size
@@ -95,33 +94,33 @@ def all_spans(proc: GoProcess) -> List[Span]:
 
 def _read_all(proc: GoProcess) -> List[Span]:
     mheap = proc.layout("runtime.mheap")
-    base = proc.global_address("runtime.mheap_")
-    array, length, capacity = struct.unpack("<QQQ", proc.target.read(base + mheap.offset("allspans"), 24))
-    if length > capacity or length > MAX_SPANS:
-        raise GoMemError(f"mheap_.allspans looks corrupt (len {length}, cap {capacity})",
-                         "the process may be changing its heap right now, or the core is damaged")
-    if not length:
-        return []
-    addresses = struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length))
+    addresses = proc.read_word_slice(proc.global_address("runtime.mheap_") + mheap.offset("allspans"),
+                                     MAX_SPANS, "mheap_.allspans")
     decoder = span_decoder(proc)
     blobs = proc.target.read_many([(a, decoder.size) for a in addresses])
-    names, page = state_names(proc), page_size(proc)
     workbufs = workbuf_spans(proc)
     out = []
     for address, blob in zip(addresses, blobs):
-        v = decoder.decode(blob) if blob is not None else None
-        if v is None:
+        span = make_span(proc, address, blob)
+        if span is None:
             continue
-        state = names.get(v["state"], f"state({v['state']})")
-        spanclass = v["spanclass"]
-        span = Span(address, v["start"], v["npages"], v["npages"] * page, state, spanclass, spanclass >> 1,
-                    bool(spanclass & 1), v["elemsize"], v["nelems"], v["alloc_count"], v["freeindex"],
-                    v["alloc_bits"], v["gcmark_bits"], v["alloc_count_before_cache"] or 0, v["limit"],
-                    v["large_type"])
-        if state == "manual":
+        if span.state == "manual":
             span.manual_use = "workbuf" if address in workbufs else "stack"
         out.append(span)
     return out
+
+
+def make_span(proc: GoProcess, address: int, data: Optional[bytes]) -> Optional[Span]:
+    """Decode the mspan struct at address from its bytes; None if they are missing or short."""
+    values = span_decoder(proc).decode(data) if data is not None else None
+    if values is None:
+        return None
+    page, spanclass = page_size(proc), values["spanclass"]
+    state = state_names(proc).get(values["state"], f"state({values['state']})")
+    return Span(address, values["start"], values["npages"], values["npages"] * page, state, spanclass,
+                spanclass >> 1, bool(spanclass & 1), values["elemsize"], values["nelems"], values["alloc_count"],
+                values["freeindex"], values["alloc_bits"], values["gcmark_bits"],
+                values["alloc_count_before_cache"] or 0, values["limit"], values["large_type"])
 
 
 def workbuf_spans(proc: GoProcess) -> Set[int]:
@@ -147,15 +146,11 @@ def workbuf_spans(proc: GoProcess) -> Set[int]:
 
 def mcache_spans(proc: GoProcess) -> Set[int]:
     """Spans cached right now in some P's mcache (p.mcache.alloc[spanclass])."""
-    allp = proc.target.read(proc.global_address("runtime.allp"), 24)
-    array, length, _ = struct.unpack("<QQQ", allp)
-    if length > 1 << 16:
-        return set()
     p_layout, mcache = proc.layout("runtime.p"), proc.layout("runtime.mcache")
     alloc = mcache.member("alloc")
     count = alloc.size // 8
     cached: Set[int] = set()
-    for p in struct.unpack(f"<{length}Q", proc.target.read(array, 8 * length)) if length else ():
+    for p in proc.all_p():
         raw = proc.target.try_read(p + p_layout.offset("mcache"), 8) if p else None
         cache = struct.unpack("<Q", raw)[0] if raw else 0
         spans = proc.target.try_read(cache + alloc.offset, 8 * count) if cache else None
