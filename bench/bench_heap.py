@@ -301,8 +301,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("(info) gdb RSS before / after (MB)", f"{med['rss_before_mb']:.0f} / {med['rss_after_mb']:.0f}", "", ""),
         ("(info) gdb peak RSS over before (MB)", f"{med['peak_rss_added_mb']:.0f}", "", ""),
         ("(info) same session: go-spans, go-heap, go-span (s)",
-         f"{med['memory_session_spans_s']:.3f}, {med['memory_session_heap_s']:.3f}, "
-         f"{med['memory_session_span_s']:.4f}", "", ""),
+         (f"{med['memory_session_spans_s']:.3f}, {med['memory_session_heap_s']:.3f}, "
+          f"{med['memory_session_span_s']:.4f}"), "", ""),
     ]
     header = ("figure", "value", "goal", "")
     widths = [max(len(row[c]) for row in rows + [header]) for c in range(3)]

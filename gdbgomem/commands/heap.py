@@ -111,21 +111,24 @@ class SpansCommand(Command):
 
 def summary_report(proc: GoProcess, spans: List[Span], as_json: bool) -> Report:
     """In-use spans grouped by size class: how full they are and what they waste."""
-    groups: Dict[tuple, List[Span]] = defaultdict(list)
-    for s in spans:
-        if s.state == "inuse":
-            groups[(s.sizeclass, s.noscan)].append(s)
-    rows_json = []
-    for (klass, noscan), members in sorted(groups.items()):
-        objects = sum(s.alloc_count for s in members)
-        capacity = sum(s.nelems for s in members)
-        span_bytes = sum(s.bytes for s in members)
-        rows_json.append({
-            "sizeclass": klass, "noscan": noscan, "elemsize": members[0].elemsize if klass else None,
-            "spans": len(members), "bytes": span_bytes, "objects": objects, "capacity": capacity,
-            "bytes_in_use": sum(s.used_bytes for s in members),
-            "free_slot_bytes": sum(s.free_slots * s.elemsize for s in members),
-            "tail_bytes": sum(s.tail_bytes for s in members)})
+    totals: Dict[tuple, List[int]] = {}
+    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail bytes
+        if s.state != "inuse":
+            continue
+        t = totals.get((s.sizeclass, s.noscan))
+        if t is None:
+            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0]
+        free = s.nelems - s.alloc_count
+        t[1] += 1
+        t[2] += s.bytes
+        t[3] += s.alloc_count
+        t[4] += s.nelems
+        t[5] += s.alloc_count * s.elemsize
+        t[6] += (free if free > 0 else 0) * s.elemsize
+        t[7] += s.tail_bytes
+    rows_json = [{"sizeclass": klass, "noscan": noscan, "elemsize": t[0] if klass else None, "spans": t[1],
+                  "bytes": t[2], "objects": t[3], "capacity": t[4], "bytes_in_use": t[5], "free_slot_bytes": t[6],
+                  "tail_bytes": t[7]} for (klass, noscan), t in sorted(totals.items())]
     report = Report({"classes": rows_json, "total_spans": sum(r["spans"] for r in rows_json),
                      "note": "slot waste inside an allocated object (elemsize minus the size asked for) is not "
                              "recorded by the runtime; free_slot_bytes are unallocated slots, tail_bytes the span "

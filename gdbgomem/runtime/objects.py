@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64
 from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.spans import Span, green_tea, make_span, pointer_bits_location, span_decoder
+from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_maker
 from gdbgomem.runtime.sizeclasses import page_size
 
 INLINE_MARK_BYTES = 128   # sizeof(spanInlineMarkBits), Green Tea GC (mgcmark_greenteagc.go)
@@ -69,7 +69,8 @@ def span_of(proc: GoProcess, address: int) -> Optional[Span]:
     span_address = struct.unpack("<Q", raw)[0] if raw else 0
     if not span_address:
         return None
-    return make_span(proc, span_address, proc.target.try_read(span_address, span_decoder(proc).size))
+    make = span_maker(proc)
+    return make(span_address, proc.target.try_read(span_address, make.size))
 
 
 def object_at(proc: GoProcess, span: Span, address: int) -> Optional[HeapObject]:

@@ -96,12 +96,12 @@ def _read_all(proc: GoProcess) -> List[Span]:
     mheap = proc.layout("runtime.mheap")
     addresses = proc.read_word_slice(proc.global_address("runtime.mheap_") + mheap.offset("allspans"),
                                      MAX_SPANS, "mheap_.allspans")
-    decoder = span_decoder(proc)
-    blobs = proc.target.read_many([(a, decoder.size) for a in addresses])
+    make = span_maker(proc)
+    blobs = proc.target.read_many([(a, make.size) for a in addresses])
     workbufs = workbuf_spans(proc)
     out = []
     for address, blob in zip(addresses, blobs):
-        span = make_span(proc, address, blob)
+        span = make(address, blob)
         if span is None:
             continue
         if span.state == "manual":
@@ -110,17 +110,29 @@ def _read_all(proc: GoProcess) -> List[Span]:
     return out
 
 
-def make_span(proc: GoProcess, address: int, data: Optional[bytes]) -> Optional[Span]:
-    """Decode the mspan struct at address from its bytes; None if they are missing or short."""
-    values = span_decoder(proc).decode(data) if data is not None else None
-    if values is None:
-        return None
-    page, spanclass = page_size(proc), values["spanclass"]
-    state = state_names(proc).get(values["state"], f"state({values['state']})")
-    return Span(address, values["start"], values["npages"], values["npages"] * page, state, spanclass,
-                spanclass >> 1, bool(spanclass & 1), values["elemsize"], values["nelems"], values["alloc_count"],
-                values["freeindex"], values["alloc_bits"], values["gcmark_bits"],
-                values["alloc_count_before_cache"] or 0, values["limit"], values["large_type"])
+class SpanMaker:
+    """Decodes mspan structs into Spans, with the per-binary lookups done once
+    (they would otherwise cost more than the decoding, at 150 000 spans)."""
+
+    def __init__(self, proc: GoProcess):
+        self.decoder = span_decoder(proc)
+        self.size = self.decoder.size
+        self.page = page_size(proc)
+        self.states = state_names(proc)
+
+    def __call__(self, address: int, data: Optional[bytes]) -> Optional[Span]:
+        values = self.decoder.decode(data) if data is not None else None
+        if values is None:
+            return None
+        spanclass, npages, state = values["spanclass"], values["npages"], values["state"]
+        return Span(address, values["start"], npages, npages * self.page, self.states.get(state, f"state({state})"),
+                    spanclass, spanclass >> 1, bool(spanclass & 1), values["elemsize"], values["nelems"],
+                    values["alloc_count"], values["freeindex"], values["alloc_bits"], values["gcmark_bits"],
+                    values["alloc_count_before_cache"] or 0, values["limit"], values["large_type"])
+
+
+def span_maker(proc: GoProcess) -> SpanMaker:
+    return proc.fact("span_maker", lambda: SpanMaker(proc))
 
 
 def workbuf_spans(proc: GoProcess) -> Set[int]:
