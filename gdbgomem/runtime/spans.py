@@ -121,14 +121,20 @@ class SpanMaker:
         self.states = state_names(proc)
 
     def __call__(self, address: int, data: Optional[bytes]) -> Optional[Span]:
-        values = self.decoder.decode(data) if data is not None else None
+        if data is None:
+            return None
+        if self.decoder.complete_in_order:
+            values = self.decoder.decode_tuple(data)
+        else:  # a release without some member (largeType before 1.22): by name
+            named = self.decoder.decode(data)
+            values = tuple(named[name] for name, _ in SPAN_MEMBERS) if named is not None else None
         if values is None:
             return None
-        spanclass, npages, state = values["spanclass"], values["npages"], values["state"]
-        return Span(address, values["start"], npages, npages * self.page, self.states.get(state, f"state({state})"),
-                    spanclass, spanclass >> 1, bool(spanclass & 1), values["elemsize"], values["nelems"],
-                    values["alloc_count"], values["freeindex"], values["alloc_bits"], values["gcmark_bits"],
-                    values["alloc_count_before_cache"] or 0, values["limit"], values["large_type"])
+        (start, npages, freeindex, nelems, alloc_bits, gcmark_bits, alloc_count, spanclass, state,
+         before_cache, elemsize, limit, large_type) = values
+        return Span(address, start, npages, npages * self.page, self.states.get(state, f"state({state})"),
+                    spanclass, spanclass >> 1, bool(spanclass & 1), elemsize, nelems, alloc_count, freeindex,
+                    alloc_bits, gcmark_bits, before_cache or 0, limit, large_type)
 
 
 def span_maker(proc: GoProcess) -> SpanMaker:
