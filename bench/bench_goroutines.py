@@ -28,22 +28,20 @@ import json
 import os
 import platform
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions  # noqa: E402
 from devtools import fixtures, gdbrun  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-TIMEOUT = 600  # seconds per gdb run: runtime-gdb.py takes tens of seconds on 100k goroutines
 GOAL_BEYOND_ATTACH_S = 0.5
 GOAL_RATIO = 40.0
 OURS_COMMAND = "go-goroutines --json"
@@ -81,44 +79,6 @@ except Exception as _e:
 with open({result!r}, "w") as _f:
     json.dump(_result, _f)
 """
-
-PROFILE_SNIPPET = """\
-import cProfile, io, pstats
-import gdb
-_profile = cProfile.Profile()
-_profile.enable()
-gdb.execute({command!r}, to_string=True)
-_profile.disable()
-_text = io.StringIO()
-for _order in ("cumulative", "tottime"):
-    _text.write("sorted by %s:\\n" % _order)
-    pstats.Stats(_profile, stream=_text).sort_stats(_order).print_stats({top})
-with open({output!r}, "w") as _f:
-    _f.write(_text.getvalue())
-"""
-
-
-class BenchError(RuntimeError):
-    """A measurement could not be taken or its output is wrong: the figures would lie."""
-
-
-def gdb_run(argv: List[str]) -> Tuple[float, str]:
-    """Run gdb to completion; its wall time in seconds and its output."""
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=TIMEOUT)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise BenchError(f"gdb exited with {proc.returncode}: {' '.join(argv)}\n{proc.stdout[-3000:]}")
-    return wall, proc.stdout
-
-
-def base_argv(pid: int, load_ours: bool) -> List[str]:
-    argv = ["gdb", "-nx", "-batch", "-p", str(pid)]
-    if load_ours:
-        argv += ["-x", str(gdbrun.load_script())]
-    return argv
-
 
 def timed_command(workdir: Path, pid: int, command: str, load_ours: bool, setup: List[str] = ()) -> dict:
     """Run one gdb session that times `command` inside gdb; its timings and output."""
@@ -170,28 +130,6 @@ def check_peer(text: str, ours: dict) -> dict:
         raise BenchError(f"runtime-gdb.py info goroutines printed {len(goids)} goroutine lines, go-goroutines "
                          f"{ours['rows']} ({missing} of ours missing there, {extra} not in ours)")
     return {"lines": len(goids)}
-
-
-def profile_ours(workdir: Path, pid: int, top: int) -> str:
-    snippet, output = workdir / "profile.py", workdir / "profile.txt"
-    snippet.write_text(PROFILE_SNIPPET.format(command=OURS_COMMAND, top=top, output=str(output)))
-    _, log = gdb_run(base_argv(pid, load_ours=True) + ["-x", str(snippet)])
-    if not output.exists():
-        raise BenchError(f"the profiling snippet left no result; gdb said:\n{log[-3000:]}")
-    return output.read_text()
-
-
-def tool_versions() -> Dict[str, str]:
-    gdb = subprocess.run(["gdb", "--version"], capture_output=True, text=True).stdout.splitlines()
-    from gdbgomem import __version__
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    return {"gdb": gdb[0] if gdb else "?", "gdbgomem": __version__, "host_python": platform.python_version(),
-            "git_commit": git("rev-parse", "--short", "HEAD") or "?",
-            "gdbgomem_uncommitted_changes": bool(git("status", "--porcelain", "--", "gdbgomem"))}
-
-
-def median(samples: List[float]) -> float:
-    return statistics.median(samples)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -253,7 +191,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       f"ours {ours['inside_s']:.2f} s inside / {ours['wall_s']:.2f} s wall, "
                       f"peer {peer['inside_s']:.2f} s inside", flush=True)
             if args.profile:
-                profile = profile_ours(workdir, fixture.pid, args.profile_top)
+                profile = profile_command(workdir, fixture.pid, OURS_COMMAND, args.profile_top)
     finally:
         fixture.stop()
 

@@ -43,11 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_goroutines import BenchError, base_argv, gdb_run, median, tool_versions  # noqa: E402
+from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions  # noqa: E402
 from devtools import fixtures, gdbrun  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-TIMEOUT = 600  # seconds: starting the fixture (1.4 GiB, two forced GCs) and each gdb run
+
 DEFAULT_BIG_HEAP_MB = 1300
 MIN_SPANS = 150_000  # the issue's heap: at least this many in-use spans
 GOAL_SPANS_S = 1.0
@@ -92,23 +92,6 @@ with open({result!r}, "w") as _f:
     json.dump(_result, _f)
 """
 
-# One command under cProfile inside gdb, in a session of its own (cold caches).
-PROFILE_SNIPPET = """\
-import cProfile, io, pstats
-import gdb
-_profile = cProfile.Profile()
-_profile.enable()
-gdb.execute({command!r}, to_string=True)
-_profile.disable()
-_text = io.StringIO()
-for _order in ("cumulative", "tottime"):
-    _text.write("sorted by %s:\\n" % _order)
-    pstats.Stats(_profile, stream=_text).sort_stats(_order).print_stats({top})
-with open({output!r}, "w") as _f:
-    _f.write(_text.getvalue())
-"""
-
-
 def session(workdir: Path, pid: int, commands: List[str]) -> dict:
     """One fresh gdb attach that runs `commands` in order; per-command times, outputs, gdb's memory."""
     snippet, result = workdir / "session.py", workdir / "session.json"
@@ -123,7 +106,6 @@ def session(workdir: Path, pid: int, commands: List[str]) -> dict:
     data["wall_s"] = wall
     return data
 
-
 def check_spans(text: str, min_spans: int) -> dict:
     """go-spans --summary --json: enough in-use spans for the figures to mean anything."""
     data = gdbrun.json_of(text)
@@ -136,7 +118,6 @@ def check_spans(text: str, min_spans: int) -> dict:
                          f"needs: raise --big-heap-mb (or lower --min-spans for a quick run)")
     return {"spans": total, "objects": sum(c["objects"] for c in data["classes"]),
             "bytes": sum(c["bytes"] for c in data["classes"])}
-
 
 def check_heap(text: str, truth: dict, spans: dict) -> dict:
     """go-heap --json: HeapInuse as the fixture read it, and the same in-use spans as go-spans."""
@@ -151,7 +132,6 @@ def check_heap(text: str, truth: dict, spans: dict) -> dict:
                          f"{spans['spans']} of {spans['bytes']} bytes")
     return {"heap_inuse_bytes": inuse, "inuse_spans": count, "heap_objects": data["heap_objects"]}
 
-
 def check_span(text: str, sample: dict) -> None:
     """go-span ADDR --json: the sample object, allocated, holding what the fixture wrote in it."""
     data = gdbrun.json_of(text)
@@ -163,23 +143,11 @@ def check_span(text: str, sample: dict) -> None:
         raise BenchError(f"go-span 0x{sample['addr']:x}: word 0 is {obj['bytes'][:16]}, the fixture wrote "
                          f"{sample['word0']}")
 
-
-def profile_command(workdir: Path, pid: int, command: str, top: int) -> str:
-    snippet, output = workdir / "profile.py", workdir / "profile.txt"
-    output.unlink(missing_ok=True)
-    snippet.write_text(PROFILE_SNIPPET.format(command=command, top=top, output=str(output)))
-    _, log = gdb_run(base_argv(pid, load_ours=True) + ["-x", str(snippet)])
-    if not output.exists():
-        raise BenchError(f"the profiling snippet left no result for {command!r}; gdb said:\n{log[-3000:]}")
-    return output.read_text()
-
-
 def gdbgomem_diff() -> Optional[str]:
     """A fingerprint of uncommitted changes to gdbgomem/ (None when there are none): figures taken
     while the code is being edited can then be told apart."""
     diff = subprocess.run(["git", "diff", "HEAD", "--", "gdbgomem"], cwd=ROOT, capture_output=True).stdout
     return hashlib.sha256(diff).hexdigest()[:12] if diff else None
-
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -339,7 +307,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         path.write_text(json.dumps(result, indent=2) + "\n")
         print(f"\nwrote {path.relative_to(ROOT)}")
     return 0
-
 
 if __name__ == "__main__":
     try:

@@ -127,11 +127,7 @@ class _Factory:
         self._wait: dict = {}
 
     def make(self, address: int, data: bytes) -> Optional[Goroutine]:
-        if self.decoder.complete_in_order:
-            values = self.decoder.decode_tuple(data)
-        else:  # a release without some member: slower, by name
-            named = self.decoder.decode(data)
-            values = tuple(named[name] for name, _ in G_MEMBERS) if named is not None else None
+        values = self.decoder.decode_ordered(data)
         if values is None:
             return None
         (lo, hi, guard0, guard1, panic, defer, m, sched_sp, sched_pc, sched_bp, syscall_sp, syscall_pc,

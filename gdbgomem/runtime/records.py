@@ -43,8 +43,11 @@ class RecordDecoder:
             cursor = offset + size
             self.names.append(name)
         self._struct = struct.Struct(fmt)
-        # True when decode_tuple yields every requested member, in the order requested
-        self.complete_in_order = not self.missing and self.names == [name for name, _ in members]
+        requested = [name for name, _ in members]
+        self._requested = requested
+        # decode_ordered's fast path: the present members come first, in the order requested,
+        # and only members at the end are missing (a field older releases lack)
+        self._tail = (None,) * len(self.missing) if self.names == requested[:len(self.names)] else None
 
     def decode(self, data: bytes, offset: int = 0) -> Optional[Dict[str, Optional[int]]]:
         """The chosen members as a dict, or None when data is too short."""
@@ -55,9 +58,13 @@ class RecordDecoder:
             values[name] = None
         return values
 
-    def decode_tuple(self, data: bytes, offset: int = 0) -> Optional[tuple]:
-        """The present members in `self.names` order: the fast path for many records
-        (see complete_in_order)."""
+    def decode_ordered(self, data: bytes, offset: int = 0) -> Optional[tuple]:
+        """Every requested member in the order requested (None where absent), or None
+        when data is too short: the fast path for decoding many records."""
         if len(data) - offset < self._struct.size:
             return None
-        return self._struct.unpack_from(data, offset)
+        values = self._struct.unpack_from(data, offset)
+        if self._tail is not None:
+            return values + self._tail if self._tail else values
+        named = dict(zip(self.names, values))
+        return tuple(named.get(name) for name in self._requested)

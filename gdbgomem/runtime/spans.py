@@ -121,13 +121,7 @@ class SpanMaker:
         self.states = state_names(proc)
 
     def __call__(self, address: int, data: Optional[bytes]) -> Optional[Span]:
-        if data is None:
-            return None
-        if self.decoder.complete_in_order:
-            values = self.decoder.decode_tuple(data)
-        else:  # a release without some member (largeType before 1.22): by name
-            named = self.decoder.decode(data)
-            values = tuple(named[name] for name, _ in SPAN_MEMBERS) if named is not None else None
+        values = self.decoder.decode_ordered(data) if data is not None else None
         if values is None:
             return None
         (start, npages, freeindex, nelems, alloc_bits, gcmark_bits, alloc_count, spanclass, state,

@@ -70,6 +70,10 @@ def test_record_decoder_nested_paths_and_missing_members():
     data = bytes(16) + struct.pack("<QQI4xQ", 0xc000, 0x401000, 0x1004, 42)
     assert decoder.decode(data) == {"sp": 0xc000, "pc": 0x401000, "status": 0x1004, "goid": 42, "syscallbp": None}
     assert decoder.decode(data[:-1]) is None
+    assert decoder.decode_ordered(data) == (0xc000, 0x401000, 0x1004, 42, None)  # missing at the end: fast path
+    out_of_order = RecordDecoder(g, [("goid", "goid"), ("sp", "sched.sp"), ("nope", "nope")])
+    assert out_of_order.decode_ordered(data) == (42, 0xc000, None)
+    assert decoder.decode_ordered(data[:-1]) is None
 
 
 @pytest.mark.parametrize("frame, sp, guard, expect", [
