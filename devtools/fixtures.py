@@ -50,10 +50,11 @@ def _source_hash(name: str, flags: List[str]) -> str:
     return digest.hexdigest()[:12]
 
 
-def build(name: str, version: str, flags: Optional[List[str]] = None) -> Path:
-    """Path of fixtures/<name> built by Go <version> (cached by version and source hash)."""
+def build(name: str, version: str, flags: Optional[List[str]] = None, experiment: str = "") -> Path:
+    """Path of fixtures/<name> built by Go <version> (cached by version, source hash and
+    GOEXPERIMENT, which selects runtime variants such as greenteagc on 1.25)."""
     flags = flags or []
-    out_dir = CACHE / "fixtures" / f"{name}-{version}-{_source_hash(name, flags)}"
+    out_dir = CACHE / "fixtures" / f"{name}-{version}-{_source_hash(name, flags + [experiment])}"
     binary = out_dir / name
     if binary.exists():
         return binary
@@ -61,7 +62,7 @@ def build(name: str, version: str, flags: Optional[List[str]] = None) -> Path:
     cgo = "1" if any('import "C"' in p.read_text() for p in (FIXTURES / name).glob("*.go")) else "0"
     env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOPROXY="off", CGO_ENABLED=cgo,
                GOROOT=str(goroot(version)), GOCACHE=str(CACHE / "gocache" / version),
-               GOPATH=str(CACHE / "gopath"))
+               GOPATH=str(CACHE / "gopath"), GOEXPERIMENT=experiment)
     tmp = out_dir / (name + ".tmp")
     subprocess.run([str(go_binary(version)), "build", *flags, "-o", str(tmp), f"./{name}"],
                    cwd=FIXTURES, env=env, check=True, capture_output=True, text=True)
@@ -93,13 +94,13 @@ class RunningFixture:
 
 
 def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0,
-          godebug: str = "") -> RunningFixture:
+          godebug: str = "", experiment: str = "") -> RunningFixture:
     """Start a fixture and wait for its one-line JSON ground truth.
 
     Stack shrinking is off (GODEBUG gcshrinkstackoff=1) so the addresses a
     fixture prints stay valid; godebug adds settings of a fixture's own.
     """
-    binary = build(name, version)
+    binary = build(name, version, experiment=experiment)
     env = dict(os.environ, GODEBUG=",".join(filter(None, ["gcshrinkstackoff=1", godebug])))
     process = subprocess.Popen([str(binary), *(args or [])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)

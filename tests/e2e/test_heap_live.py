@@ -203,3 +203,19 @@ def test_page_summaries_agree_with_chunk_bitmaps(h):
     # the root's longest run is the longest run of free pages anywhere in the heap
     assert max(e["max"] for e in pages["levels"][0]["entries"]) == pages["largest_free_run_pages"]
     assert "summary level 4" in h.text["go-pages"]
+
+
+@pytest.mark.skipif("1.25.5" not in fixtures.go_versions(), reason="needs Go 1.25.5 (GO_VERSIONS)")
+def test_green_tea_experiment_is_detected_by_feature_not_version(ptrace_allowed):
+    # Go 1.25 ships the Green Tea GC as an experiment, off by default: built with it, the binary
+    # has the inline-mark-bits type, and spans of small objects give up 128 more bytes.
+    fixture = fixtures.start("heap", "1.25.5", ["-small", "1000", "-ptr", "1000", "-large", "2"],
+                             experiment="greenteagc")
+    try:
+        ptr = next(s for s in fixture.truth["samples"] if s["kind"] == "ptr")
+        got = gdbrun.json_of(gdbrun.run_gdb(gdbrun.attach(fixture.pid), [f"go-span {ptr['addr']} --json"])[0])
+    finally:
+        fixture.stop()
+    assert got["object"]["pointer_bits"] == "span heap bits + inline marks"
+    assert got["span"]["nelems"] == (PAGE - 128 - 128) // 64
+    assert got["object"]["pointer_words"] == [True] + [False] * 7
