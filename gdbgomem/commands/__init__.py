@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List
 
 from gdbgomem.commands.arenas import ArenasCommand
+from gdbgomem.commands.backtrace import BacktraceCommand
 from gdbgomem.commands.base import Command
 from gdbgomem.commands.goroutines import GoroutineCommand, GoroutinesCommand
 from gdbgomem.commands.heap import HeapCommand, SizeClassesCommand, SpansCommand
@@ -29,7 +30,7 @@ class HelpCommand(Command):
 
 
 COMMANDS: List[Command] = [
-    InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(),
+    InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(), BacktraceCommand(),
     HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), PagesCommand(), SizeClassesCommand(),
     HelpCommand(),
 ]

@@ -49,7 +49,9 @@ def session_for(running, version: str) -> GoroutinesSession:
     if version not in _SESSIONS:
         fixture = running("goroutines", version)
         peer = str(fixtures.goroot(version) / "src" / "runtime" / "runtime-gdb.py")
-        _SESSIONS[version] = collect(fixture, [f"source {peer}", "info goroutines"])
+        probe = fixture.truth["chan_probes"][0]["goid"]
+        _SESSIONS[version] = collect(fixture, ["go-bt --all --json", f"go-bt {probe} --json", "go-bt --all",
+                                               f"source {peer}", "info goroutines", f"goroutine {probe} bt"])
     return _SESSIONS[version]
 
 

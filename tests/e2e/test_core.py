@@ -21,7 +21,7 @@ def core_outputs(running, go_version, tmp_path):
     assert core.exists(), "gcore wrote no core"
     deep = live.truth["deep"]["goid"]
     commands = ["go-info --json", "go-goroutines --json", "go-threads --json", f"go-stack {deep} --json",
-                "go-stack --json"]
+                "go-stack --json", "go-bt --all --json"]
     out = gdbrun.run_gdb([str(live.fixture.binary), str(core)], commands)
     yield live, {c: gdbrun.json_of(out[i]) for i, c in enumerate(commands)}
     core.unlink()  # about 1 GiB each: Go's reserved heap address space is dumped too
@@ -46,6 +46,7 @@ def test_core_matches_live(core_outputs):
     deep = live.truth["deep"]["goid"]
     assert core[f"go-stack {deep} --json"]["frames"] == live.json(f"go-stack {deep} --json")["frames"]
     assert core["go-stack --json"]["frames"] == live.json("go-stack --json")["frames"]
+    assert core["go-bt --all --json"] == live.json("go-bt --all --json")
 
 
 HEAP_COMMANDS = ["go-heap --json", "go-spans --json", "go-arenas --json", "go-pages --json", "go-sizeclasses --json"]

@@ -3,6 +3,8 @@ compared field by field with the fixture's ground truth, /proc and runtime-gdb.p
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.session import parse_peer, session_for
@@ -208,3 +210,24 @@ def test_listing_rows_equal_the_single_goroutine_view(s):
     # waited_ns is "now - waitsince", and the two commands ran at different moments
     assert row.pop("waited_ns") <= full["waited_ns"]
     assert {k: full[k] for k in row} == row
+
+
+def test_backtraces_grouped(s):
+    groups = s.json("go-bt --all --json")["groups"]
+    listed = by_goid(s)
+    assert sorted(g for group in groups for g in group["goids"]) == sorted(listed)
+    waiters = [grp for grp in groups if any(f["function"] == "main.chanWaiter" for f in grp["frames"])]
+    assert len(waiters) == 1 and sorted(waiters[0]["goids"]) == sorted(p["goid"] for p in s.truth["chan_probes"])
+    assert waiters[0]["count"] == s.truth["counts"]["main.chanWaiter"]
+    probe = s.truth["chan_probes"][0]["goid"]
+    assert s.json(f"go-bt {probe} --json")["frames"] == s.json(f"go-stack {probe} --json")["frames"]
+    assert f"{s.truth['counts']['main.chanWaiter']} goroutines [waiting, chan receive]:" in s.outputs["go-bt --all"]
+
+
+def test_backtrace_matches_runtime_gdb_py(s):
+    # runtime-gdb.py's `goroutine N bt` points gdb's own DWARF unwinder at the saved pc/sp
+    probe = s.truth["chan_probes"][0]["goid"]
+    theirs = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(", s.outputs[f"goroutine {probe} bt"], re.M)
+    ours = [f["function"] for f in s.json(f"go-bt {probe} --json")["frames"]]
+    # gdb's unwinder goes on past goexit into "??"; the goroutine's own frames end there
+    assert "runtime.goexit" in theirs and ours == theirs[:theirs.index("runtime.goexit") + 1]
