@@ -1,4 +1,5 @@
-"""The `gdbgomem` console command: prints the lines that load the extension into gdb.
+"""The `gdbgomem` console command: `gdbinit` prints the lines that load the extension into
+gdb; `core` runs the commands on a core dump without a debugger (gdbgomem.offline).
 
 gdb embeds the system's Python, not the virtualenv gdbgomem was installed in,
 so the printed lines put this package and its dependencies on gdb's sys.path.
@@ -47,10 +48,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="gdbgomem", description="Go runtime inspection for gdb.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gdbinit", help="print the lines that load gdbgomem into gdb (append them to ~/.gdbinit)")
+    core = sub.add_parser("core", help="run a command on a core dump without a debugger (no command: a prompt)",
+                          description="gdbgomem core BINARY CORE [-- COMMAND [ARGS]]: the go-* commands on a core "
+                                      "dump, in plain Python. Without a command, an interactive prompt.")
+    core.add_argument("binary", help="the program's executable")
+    core.add_argument("core", help="the core dump")
+    core.add_argument("words", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS], e.g. -- go-goroutines --json")
     args = parser.parse_args(argv)
     if args.command == "gdbinit":
         print(gdbinit_text())
-    return 0
+        return 0
+    from gdbgomem import offline
+    words = args.words[1:] if args.words[:1] == ["--"] else args.words
+    return offline.main(args.binary, args.core, words)
 
 
 if __name__ == "__main__":

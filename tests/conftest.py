@@ -7,6 +7,7 @@ with the fixture's own ground truth.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devtools import fixtures  # noqa: E402
+
+# The binary reader caches layouts per build id; tests keep that cache out of the user's home.
+os.environ.setdefault("GDBGOMEM_CACHE_DIR", str(fixtures.CACHE / "layout-cache"))
 
 
 def pytest_generate_tests(metafunc):

@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+from elftools.elf.elffile import ELFFile
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from devtools import fixtures
 from gdbgomem.runtime.pclntab import Func, PclnTab
-
-elftools = pytest.importorskip("elftools")
-from elftools.elf.elffile import ELFFile  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 VERSIONS = fixtures.go_versions()

@@ -1,0 +1,112 @@
+"""Target over a Go executable and one of its core dumps, in plain Python (no debugger).
+
+Memory comes from the core's PT_LOAD segments first, then from the executable's
+own file-backed segments (cores leave out read-only text and data that the
+file already holds); symbols, layouts and constants come from the executable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from gdbgomem.errors import GoMemError, MemoryReadError
+from gdbgomem.target.base import StructLayout, Target, ThreadRegs
+from gdbgomem.target.binary import GoBinary
+from gdbgomem.target.corefile import CoreFile
+
+_SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
+
+
+class CoreTarget(Target):
+    """A core file of a Go program, read with the program's binary."""
+
+    def __init__(self, binary_path: str, core_path: str):
+        try:
+            self.binary = GoBinary(binary_path)
+        except (OSError, ValueError) as exc:
+            raise GoMemError(f"cannot read the binary {binary_path}: {exc}", "give the program's executable") from None
+        try:
+            self.core = CoreFile(core_path)
+        except (OSError, ValueError) as exc:
+            raise GoMemError(f"cannot read the core {core_path}: {exc}", "give a core dump of the program") from None
+        self.bias = self._load_bias()
+        self._check_same_program()
+
+    def _check_same_program(self) -> None:
+        """A core of another program decodes to nonsense: refuse it when the build ids say so."""
+        saved = self.core.executable_build_ids
+        if saved is None or self.binary.build_id is None:
+            return
+        if self.binary.build_id not in {saved.go, saved.gnu}:
+            raise GoMemError(f"the core was written by another build of the program (its build id is "
+                             f"{saved.go or saved.gnu}, {self.binary.path} has {self.binary.build_id})",
+                             "give the executable that produced the core")
+
+    def _load_bias(self) -> int:
+        """Where a position-independent executable was loaded: its first mapping in the core."""
+        if not self.binary.is_pie:
+            return 0
+        name = self.binary.path.rsplit("/", 1)[-1]
+        for start, _end, offset, path in self.core.mapped_files():
+            if offset == 0 and path.rsplit("/", 1)[-1] == name:
+                return start - min(vaddr for vaddr, _m, _o, _f in self.binary.segments())
+        return 0
+
+    # -- memory ------------------------------------------------------------------------
+    def read(self, address: int, size: int) -> bytes:
+        data = self.core.read(address, size, fallback=self._from_binary)
+        if data is None or len(data) != size:
+            raise MemoryReadError(address, size)
+        return data
+
+    def _from_binary(self, address: int, size: int) -> Optional[bytes]:
+        return self.binary.read_static(address - self.bias, size)
+
+    # -- symbols, types, constants -----------------------------------------------------
+    def symbol_address(self, name: str) -> Optional[int]:
+        address = self.binary.symbol_address(name)
+        return address + self.bias if address is not None else None
+
+    def symbol_size(self, name: str) -> Optional[int]:
+        return self.binary.symbol_size(name)
+
+    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
+        return self.binary.struct_layout(type_name)
+
+    def constant(self, name: str) -> Optional[int]:
+        return self.binary.constant(name)
+
+    def evaluate_address(self, expression: str) -> int:
+        """A number (0x.. or decimal) or a symbol name, with an optional leading '&'."""
+        text = expression.strip()
+        try:
+            return int(text, 0)
+        except ValueError:
+            pass
+        match = _SYMBOL.match(text)
+        address = self.symbol_address(match.group(1)) if match else None
+        if address is None:
+            raise GoMemError(f"cannot evaluate {expression!r} without a debugger",
+                             "give a number such as 0xc000010000 or a symbol such as runtime.allgs")
+        return address
+
+    # -- threads -----------------------------------------------------------------------
+    def threads(self) -> List[ThreadRegs]:
+        return self.core.thread_regs()
+
+    # -- what the target is ------------------------------------------------------------
+    def has_process(self) -> bool:
+        return True
+
+    @property
+    def is_core(self) -> bool:
+        return True
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.core.pid
+
+    @property
+    def executable(self) -> Optional[str]:
+        return self.binary.path
