@@ -16,8 +16,8 @@ class GoMemError(Exception):
 class MemoryReadError(GoMemError):
     """The target could not give the bytes at an address (unmapped, or missing from a core)."""
 
-    def __init__(self, address: int, size: int):
-        super().__init__(f"cannot read {size} bytes at 0x{address:x}",
-                         "the address is not mapped in the process or not saved in the core")
+    def __init__(self, address: int, size: int,
+                 hint: str = "the address is not mapped in the process or not saved in the core"):
+        super().__init__(f"cannot read {size} bytes at 0x{address:x}", hint)
         self.address = address
         self.size = size

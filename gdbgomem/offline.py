@@ -78,7 +78,11 @@ class Prompt(cmd.Cmd):
 
 def main(binary: str, core: str, words: Optional[List[str]]) -> int:
     try:
-        proc = GoProcess(CoreTarget(binary, core))
+        target = CoreTarget(binary, core)
+        if target.core.truncated:
+            print("gdbgomem: warning: the core file is truncated: memory past its end is lost; "
+                  "what it saved still decodes", file=sys.stderr)
+        proc = GoProcess(target)
         proc.check()
     except GoMemError as exc:
         print(f"gdbgomem: {exc}", file=sys.stderr)

@@ -25,11 +25,11 @@ class CoreTarget(Target):
         try:
             self.binary = GoBinary(binary_path)
         except (OSError, ValueError) as exc:
-            raise GoMemError(f"cannot read the binary {binary_path}: {exc}", "give the program's executable") from None
+            raise GoMemError(f"cannot read the binary: {exc}", "give the program's executable") from None
         try:
             self.core = CoreFile(core_path)
         except (OSError, ValueError) as exc:
-            raise GoMemError(f"cannot read the core {core_path}: {exc}", "give a core dump of the program") from None
+            raise GoMemError(f"cannot read the core: {exc}", "give a core dump of the program") from None
         self.bias = self._load_bias()
         self._check_same_program()
 
@@ -57,6 +57,9 @@ class CoreTarget(Target):
     def read(self, address: int, size: int) -> bytes:
         data = self.core.read(address, size, fallback=self._from_binary)
         if data is None or len(data) != size:
+            if self.core.truncated:
+                raise MemoryReadError(address, size, "the core file is truncated: memory past its end is lost; "
+                                      "commands that need only saved memory still work")
             raise MemoryReadError(address, size)
         return data
 
