@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -70,6 +71,10 @@ def build(name: str, version: str, flags: Optional[List[str]] = None, experiment
     return binary
 
 
+def _unlimited_core() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
 @dataclass
 class RunningFixture:
     """A fixture process that reached its known state, and the ground truth it printed."""
@@ -94,16 +99,21 @@ class RunningFixture:
 
 
 def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0,
-          godebug: str = "", experiment: str = "") -> RunningFixture:
+          godebug: str = "", experiment: str = "", cwd: Optional[Path] = None,
+          crash_core: bool = False) -> RunningFixture:
     """Start a fixture and wait for its one-line JSON ground truth.
 
     Stack shrinking is off (GODEBUG gcshrinkstackoff=1) so the addresses a
     fixture prints stay valid; godebug adds settings of a fixture's own.
+    crash_core: GOTRACEBACK=crash and no core size limit, so that a SIGQUIT
+    makes the kernel write a core (into cwd, with this machine's core_pattern).
     """
     binary = build(name, version, experiment=experiment)
     env = dict(os.environ, GODEBUG=",".join(filter(None, ["gcshrinkstackoff=1", godebug])))
+    if crash_core:
+        env["GOTRACEBACK"] = "crash"
     process = subprocess.Popen([str(binary), *(args or [])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+                               text=True, env=env, cwd=cwd, preexec_fn=_unlimited_core if crash_core else None)
     deadline = time.monotonic() + timeout
     line = ""
     while not line.strip() and process.poll() is None:

@@ -1,0 +1,62 @@
+"""A core the kernel writes when a Go program crashes (GOTRACEBACK=crash, SIGQUIT): gdb and the
+offline reader give the same goroutines, and they match the program's ground truth."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from devtools import fixtures, gdbrun
+from devtools.fixtures import ROOT
+
+pytestmark = pytest.mark.e2e
+CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
+
+
+@pytest.fixture
+def kernel_core(ptrace_allowed, go_version, tmp_path):
+    pattern = CORE_PATTERN.read_text().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip(f"core_pattern is {pattern!r}: cores do not land in the program's directory here")
+    fixture = fixtures.start("goroutines", go_version, cwd=tmp_path, crash_core=True)
+    # anonymous private and shared memory, ELF headers: the Go heap and stacks are in the core
+    Path(f"/proc/{fixture.pid}/coredump_filter").write_text("0x33")
+    fixture.process.send_signal(signal.SIGQUIT)
+    fixture.process.wait(timeout=120)
+    cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
+    for _ in range(50):  # the kernel finishes writing after the process is reaped
+        if cores and cores[0].stat().st_size > 0:
+            break
+        time.sleep(0.1)
+        cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
+    assert cores, f"no core in {tmp_path} (core_pattern {pattern!r})"
+    yield fixture, cores[0]
+    cores[0].unlink()
+
+
+def test_kernel_core_in_gdb_and_offline(kernel_core):
+    fixture, core = kernel_core
+    truth = fixture.truth
+    deep = truth["deep"]["goid"]
+    commands = ["go-goroutines --json", f"go-stack {deep} --json", "go-threads --json", "go-heap --json"]
+    in_gdb = gdbrun.run_gdb([str(fixture.binary), str(core)], commands)
+    for i, command in enumerate(commands):
+        mine = json.loads(subprocess.run([str(ROOT / ".venv" / "bin" / "gdbgomem"), "core", str(fixture.binary),
+                                          str(core), "--", *command.split()], capture_output=True, text=True,
+                                         check=True).stdout)
+        assert mine == gdbrun.json_of(in_gdb[i]), command
+    goroutines = {g["goid"]: g for g in gdbrun.json_of(in_gdb[0])["goroutines"]}
+    for probe in truth["chan_probes"]:
+        g = goroutines[probe["goid"]]
+        assert g["status"] == "waiting" and g["wait_reason"] == "chan receive"
+        assert g["stack_lo"] <= probe["local_addr"] < g["stack_hi"]
+    frames = gdbrun.json_of(in_gdb[1])["frames"]
+    assert [f["function"] for f in frames].count("main.recurse") == truth["deep"]["depth"] + 1
+    threads = gdbrun.json_of(in_gdb[2])["threads"]
+    assert truth["locked"]["tid"] in {t["procid"] for t in threads}
+    assert gdbrun.json_of(in_gdb[3])["heap_inuse_bytes"] > 0
