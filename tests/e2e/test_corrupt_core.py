@@ -1,0 +1,102 @@
+"""Corrupt runtime structures in a real core (hypothesis): cycles in allm, absurd allglen, spans
+pointing anywhere. Every command must end, quickly, with output or one GoMemError; nothing else
+may escape."""
+
+from __future__ import annotations
+
+import struct
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devtools import fixtures, gdbrun
+from gdbgomem.commands import COMMANDS
+from gdbgomem.commands.base import execute
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.process import GoProcess
+from gdbgomem.target.core import CoreTarget
+
+pytestmark = pytest.mark.e2e
+BY_NAME = {c.name: c for c in COMMANDS}
+RUN = ["go-info --json", "go-goroutines --json", "go-threads --json", "go-stack 1 --json", "go-bt --all --json",
+       "go-heap --json", "go-spans --json", "go-arenas --json", "go-pages --json", "go-span 0xc000010000 --json"]
+SECONDS_PER_COMMAND = 20
+
+
+class PatchedTarget(CoreTarget):
+    """A core whose memory reads see some bytes replaced."""
+
+    def __init__(self, base: CoreTarget, patches):
+        self.__dict__.update(base.__dict__)
+        self.patches = patches
+
+    def read(self, address, size):
+        data = bytearray(super().read(address, size))
+        for at, value in self.patches:
+            lo, hi = max(address, at), min(address + size, at + len(value))
+            if lo < hi:
+                data[lo - address:hi - address] = value[lo - at:hi - at]
+        return bytes(data)
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory, ptrace_allowed):
+    version = fixtures.go_versions()[-1]
+    fixture = fixtures.start("goroutines", version)
+    path = tmp_path_factory.mktemp("corrupt") / "goroutines.core"
+    try:
+        gdbrun.run_gdb(gdbrun.attach(fixture.pid), [f"gcore {path}"])
+    finally:
+        fixture.stop()
+    target = CoreTarget(str(fixture.binary), str(path))
+    yield target
+    path.unlink()
+
+
+def places(target: CoreTarget):
+    """Words whose corruption reaches every decoder: slice headers, list links, pointers."""
+    proc = GoProcess(target)
+    mheap = proc.layout("runtime.mheap")
+    base = proc.global_address("runtime.mheap_")
+    allgs = proc.global_address("runtime.allgs")
+    allm = proc.read_word(proc.global_address("runtime.allm"))
+    first_g = proc.read_word(proc.read_word(allgs))
+    spans = proc.read_word(base + mheap.offset("allspans"))
+    return {
+        "allgs.array": allgs, "allgs.len": allgs + 8, "allgs.cap": allgs + 16,
+        "allm": proc.global_address("runtime.allm"),
+        "m.alllink": allm + proc.layout("runtime.m").offset("alllink"),
+        "m.g0": allm, "g.stack.lo": first_g, "g.stack.hi": first_g + 8,
+        "g.sched.sp": first_g + proc.layout("runtime.g").offset("sched.sp"),
+        "g.sched.pc": first_g + proc.layout("runtime.g").offset("sched.pc"),
+        "allspans.len": base + mheap.offset("allspans") + 8, "allspans[0]": spans, "allspans[1]": spans + 8,
+        "pages.inUse.len": base + mheap.offset("pages") + proc.layout("runtime.pageAlloc").offset("inUse.ranges") + 8,
+        "arenas[0]": base + mheap.offset("arenas"),
+    }
+
+
+WORDS = st.one_of(st.sampled_from([0, 1, 7, 1 << 20, 1 << 32, 1 << 40, (1 << 63) - 1, (1 << 64) - 1,
+                                   0xc000000000]), st.integers(0, (1 << 64) - 1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_corrupt_structures_never_escape(core, data):
+    where = places(core)
+    names = data.draw(st.lists(st.sampled_from(sorted(where)), min_size=1, max_size=3, unique=True))
+    patches = [(where[name], struct.pack("<Q", data.draw(WORDS))) for name in names]
+    if "m.alllink" in names:  # half the time, a cycle: the M links to itself
+        if data.draw(st.booleans()):
+            allm = GoProcess(core).read_word(where["allm"])
+            patches.append((where["m.alllink"], struct.pack("<Q", allm)))
+    proc = GoProcess(PatchedTarget(core, patches))
+    for line in RUN:
+        name, _, argument = line.partition(" ")
+        started = time.monotonic()
+        try:
+            execute(BY_NAME[name], argument, lambda: proc, False)
+        except GoMemError:
+            pass
+        assert time.monotonic() - started < SECONDS_PER_COMMAND, (line, names)
