@@ -83,7 +83,7 @@ def main(binary: str, core: str, words: Optional[List[str]]) -> int:
             print("gdbgomem: warning: the core file is truncated: memory past its end is lost; "
                   "what it saved still decodes", file=sys.stderr)
         proc = GoProcess(target)
-        proc.check()
+        proc.check(need_process=False)  # each command checks for the state it needs
     except GoMemError as exc:
         print(f"gdbgomem: {exc}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Dict, List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.arenas import arena_indexes
@@ -152,7 +153,12 @@ class SizeClassesCommand(Command):
 
     def run(self, proc, args):
         table = size_classes(proc)
-        spans = [s for s in all_spans(proc) if s.state == "inuse"] if proc.target.has_process() else []
+        spans, unavailable = [], "no process or core" if not proc.target.has_process() else None
+        if unavailable is None:
+            try:
+                spans = [s for s in all_spans(proc) if s.state == "inuse"]
+            except GoMemError as exc:  # the table is static data; only the live counts need the heap
+                unavailable = str(exc)
         live_spans: Dict[int, int] = defaultdict(int)
         live_objects: Dict[int, int] = defaultdict(int)
         for s in spans:
@@ -160,13 +166,15 @@ class SizeClassesCommand(Command):
             live_objects[s.sizeclass] += s.alloc_count
         rows_json = [dict(c.to_json(), live_spans=live_spans.get(c.klass, 0),
                           live_objects=live_objects.get(c.klass, 0)) for c in table]
-        report = Report({"classes": rows_json, "page_size": page_size(proc)})
+        report = Report({"classes": rows_json, "page_size": page_size(proc), "live_counts_unavailable": unavailable})
         rows = [[c.klass, c.size, c.span_bytes, c.objects, c.tail_waste, f"{c.max_waste_pct:.2f}%",
                  live_spans.get(c.klass, 0), live_objects.get(c.klass, 0)] for c in table]
         report.add(Table(["CLASS", "BYTES/OBJ", "BYTES/SPAN", "OBJECTS", "TAIL WASTE", "MAX WASTE", "LIVE SPANS",
                           "LIVE OBJECTS"], rows, align=["right"] * 8))
         report.add("class 0 stands for large objects (one per span); max waste: the smallest object of the class in "
                    "every slot, plus the tail")
+        if unavailable and proc.target.has_process():
+            report.add(Styled(f"live counts unavailable: {unavailable}", "warning"))
         return report
 
 

@@ -63,6 +63,14 @@ class GoProcess:
                              "gdbgomem reads programs built by Go 1.21 or newer")
         if need_process and not self.target.has_process():
             raise GoMemError("no process", "start it with `run`, attach with `gdb -p PID`, or open a core file")
+        if need_process and not self.read_word(self.global_address("runtime.allm")):
+            # m0 is on allm from runtime.schedinit on; an empty list means no runtime state to read
+            if self.target.is_core:
+                raise GoMemError("the core holds no Go runtime state (runtime.allm reads as empty)",
+                                 "the core did not save the program's data: /proc/PID/coredump_filter must keep "
+                                 "anonymous memory (0x33, the default); go-sizeclasses still works")
+            raise GoMemError("the Go runtime is not initialized yet (runtime.allm is empty)",
+                             "continue past runtime.schedinit, e.g. break main.main and run")
 
     @property
     def version_string(self) -> str:

@@ -60,11 +60,21 @@ class CoreTarget(Target):
             if self.core.truncated:
                 raise MemoryReadError(address, size, "the core file is truncated: memory past its end is lost; "
                                       "commands that need only saved memory still work")
-            raise MemoryReadError(address, size)
+            if self.core.is_mapped(address):
+                raise MemoryReadError(address, size, "the process had this memory but the core did not save it: "
+                                      "/proc/PID/coredump_filter must keep anonymous memory (0x33, the default) "
+                                      "for the Go heap to be in a core; go-sizeclasses still works")
+            raise MemoryReadError(address, size, "the address was not mapped in the process")
         return data
 
     def _from_binary(self, address: int, size: int) -> Optional[bytes]:
-        return self.binary.read_static(address - self.bias, size)
+        """Bytes the executable file holds (text, read-only data, initialized data). Not its
+        zero-filled bss: a process's bss is whatever the core saved, or unknown."""
+        link = address - self.bias
+        for vaddr, _memsz, _offset, filesz in self.binary.segments():
+            if vaddr <= link and link + size <= vaddr + filesz:
+                return self.binary.read_static(link, size)
+        return None
 
     # -- symbols, types, constants -----------------------------------------------------
     def symbol_address(self, name: str) -> Optional[int]:

@@ -18,14 +18,15 @@ pytestmark = pytest.mark.e2e
 CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
 
 
-@pytest.fixture
-def kernel_core(ptrace_allowed, go_version, tmp_path):
+@pytest.fixture(params=["0x33"])
+def kernel_core(request, ptrace_allowed, go_version, tmp_path):
     pattern = CORE_PATTERN.read_text().strip()
     if pattern.startswith("|") or "/" in pattern:
         pytest.skip(f"core_pattern is {pattern!r}: cores do not land in the program's directory here")
     fixture = fixtures.start("goroutines", go_version, cwd=tmp_path, crash_core=True)
-    # anonymous private and shared memory, ELF headers: the Go heap and stacks are in the core
-    Path(f"/proc/{fixture.pid}/coredump_filter").write_text("0x33")
+    # 0x33, the default: anonymous private and shared memory and ELF headers, so the Go heap and
+    # stacks are in the core; 0x10: ELF headers only, a core without the heap
+    Path(f"/proc/{fixture.pid}/coredump_filter").write_text(request.param)
     fixture.process.send_signal(signal.SIGQUIT)
     fixture.process.wait(timeout=120)
     cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
@@ -60,3 +61,19 @@ def test_kernel_core_in_gdb_and_offline(kernel_core):
     threads = gdbrun.json_of(in_gdb[2])["threads"]
     assert truth["locked"]["tid"] in {t["procid"] for t in threads}
     assert gdbrun.json_of(in_gdb[3])["heap_inuse_bytes"] > 0
+
+
+@pytest.mark.parametrize("kernel_core", ["0x10"], indirect=True)
+def test_core_without_the_heap(kernel_core):
+    fixture, core = kernel_core
+    offline = subprocess.run([str(ROOT / ".venv" / "bin" / "gdbgomem"), "core", str(fixture.binary), str(core), "--",
+                              "go-goroutines"], capture_output=True, text=True)
+    lines = [line for line in offline.stderr.splitlines() if line.strip()]
+    assert offline.returncode == 1 and len(lines) == 1 and "Traceback" not in offline.stderr
+    assert "coredump_filter" in lines[0] and ("did not save" in lines[0] or "no Go runtime state" in lines[0])
+    still = subprocess.run([str(ROOT / ".venv" / "bin" / "gdbgomem"), "core", str(fixture.binary), str(core), "--",
+                            "go-sizeclasses", "--json"], capture_output=True, text=True)
+    assert still.returncode == 0 and json.loads(still.stdout)["classes"][1]["size"] == 8
+    in_gdb = gdbrun.run_gdb([str(fixture.binary), str(core)], ["go-goroutines"])[0]
+    # gdb reads the missing bss as the executable's zeros: the empty allm is what tells
+    assert "gdbgomem: the core holds no Go runtime state" in in_gdb
