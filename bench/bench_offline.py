@@ -7,9 +7,10 @@ Two fixture processes are started, one after the other, and each is dumped once 
   goroutines  fixtures/goroutines -park N
 
 Then every measurement is a fresh process, `.venv/bin/gdbgomem core BINARY CORE -- COMMAND`,
-started with subprocess.Popen and reaped with os.wait4, which gives its wall time (start to
-exit: interpreter, imports, opening the binary and the core, the command, printing) and its
-peak resident memory (ru_maxrss of that one process):
+run under /usr/bin/time (GNU time) and reaped with os.wait4: its wall time (start to exit:
+interpreter, imports, opening the binary and the core, the command, printing) and its peak
+resident memory (ru_maxrss of that one process, as GNU time reports it; see measure() for why not
+the rusage os.wait4 returns here):
 
   go-heap --json            on the heap core         goals: wall <= 2 s, peak RSS <= 300 MB
   go-goroutines --json      on the goroutines core   goal:  wall <= 1 s (peak RSS for information)
@@ -17,7 +18,10 @@ peak resident memory (ru_maxrss of that one process):
 each with the layout cache cold (GDBGOMEM_CACHE_DIR a fresh empty directory: DWARF is read) and
 warm (the same directory again, filled by the cold run). For information, the fixed costs: the
 interpreter alone (`python -c pass`), the interpreter and gdbgomem's imports, and opening the
-binary and the core with no command. Python's bytecode is cached, as it is for an installed
+binary and the core with no command; and, from one more run in a driver that reads its own
+/proc/self/status at the end, how much of the RSS is anonymous memory and how much pages of mapped
+files (the core is read through mmap: the pages of it that were read count in the RSS, though the
+kernel can drop them at will). Python's bytecode is cached, as it is for an installed
 package, in a directory of the benchmark's own (PYTHONPYCACHEPREFIX; an untimed run fills it).
 
 Each figure is the median of --repeat runs. Every output is checked against the fixture's ground
@@ -40,6 +44,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,6 +75,7 @@ HEAP_COMMAND = ["go-heap", "--json"]
 GOROUTINES_COMMAND = ["go-goroutines", "--json"]
 MB = 1 << 20
 GIB = 1 << 30
+GNU_TIME = "/usr/bin/time"  # Debian package `time`: peak RSS of the command alone
 
 # Imports what `gdbgomem core` imports, opens the binary and the core and checks them as it does
 # before it runs a command (gdbgomem.offline.main), then stops: the cost every command pays.
@@ -135,15 +141,28 @@ class Measured:
         return self.maxrss_bytes / MB
 
 
+def rss_method() -> str:
+    """How peak RSS is taken: GNU time when installed, else os.wait4's rusage (an upper bound)."""
+    return "/usr/bin/time" if os.access(GNU_TIME, os.X_OK) else "os.wait4"
+
+
 def measure(argv: List[str], workdir: Path, env: Optional[Dict[str, str]] = None) -> Measured:
-    """Run argv to completion; wall time from Popen to its exit, and ru_maxrss of that process
-    alone (os.wait4 reaps it and returns its own rusage). Output goes to files, not pipes, so
-    that nothing has to read them while it runs."""
-    out_path, err_path = workdir / "stdout.txt", workdir / "stderr.txt"
+    """Run argv to completion; wall time from Popen to its exit, and its peak RSS.
+
+    Linux counts in a process's ru_maxrss the memory of the process it was spawned from (at
+    exec, the replaced address space's high-water mark is kept; Python spawns with vfork, so that
+    is this script's own, which holds the parsed output of 100 000 goroutines). So the command runs
+    under /usr/bin/time, a small C program that forks it and reports its ru_maxrss ("%M", KiB). Without
+    GNU time the rusage os.wait4 returns for the command is used, and is an upper bound. Output
+    goes to files, not pipes, so that nothing has to read them while it runs."""
+    out_path, err_path, rss_path = workdir / "stdout.txt", workdir / "stderr.txt", workdir / "maxrss.txt"
+    method = rss_method()
+    full = [GNU_TIME, "-f", "%M", "-o", str(rss_path), *argv] if method == "/usr/bin/time" else argv
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
-        watchdog = threading.Timer(TIMEOUT, process.kill)
+        process = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                   start_new_session=True)
+        watchdog = threading.Timer(TIMEOUT, os.killpg, (process.pid, signal.SIGKILL))
         watchdog.start()
         try:
             _, wait_status, usage = os.wait4(process.pid, 0)
@@ -157,9 +176,14 @@ def measure(argv: List[str], workdir: Path, env: Optional[Dict[str, str]] = None
     out_path.unlink()
     err_path.unlink()
     if status != 0:
-        how = f"was killed after {TIMEOUT} s" if status < 0 and wall >= TIMEOUT else f"exited with {status}"
+        how = f"was killed after {TIMEOUT} s" if wall >= TIMEOUT else f"exited with {status}"
         raise BenchError(f"{' '.join(argv)} {how}:\n{stderr[-3000:]}{stdout[-1000:]}")
-    return Measured(wall, usage.ru_maxrss * 1024, status, stdout, stderr)  # ru_maxrss is in KiB on Linux
+    if method == "/usr/bin/time":
+        maxrss_kib = int(rss_path.read_text().split()[-1])
+        rss_path.unlink()
+    else:
+        maxrss_kib = usage.ru_maxrss  # KiB on Linux
+    return Measured(wall, maxrss_kib * 1024, status, stdout, stderr)
 
 
 def gdbgomem_executable() -> Path:
@@ -377,6 +401,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if shutil.which("gdb") is None:
         raise BenchError("no gdb on PATH: it writes the cores (gcore)")
     exe = gdbgomem_executable()
+    if rss_method() != "/usr/bin/time":
+        print(f"warning: no {GNU_TIME} (Debian package time): peak RSS is taken from os.wait4, which also counts "
+              f"this script's own peak RSS at the time it starts the command; the figures are upper bounds",
+              flush=True)
     workdir_root = Path(args.tmpdir)
     diff_at_start = gdbgomem_diff()
     scenarios: Dict[str, dict] = {}
@@ -440,7 +468,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             rows += [(f"(info) {command}, cold / warm: peak RSS (MB)",
                       f"{med['cold_rss_mb']:.0f} / {med['warm_rss_mb']:.0f}", "", "")]
         split = sc["memory_at_exit_warm"]
-        rows += [("(info) warm, at exit: RSS = anon + core pages (MB)",
+        rows += [("(info) warm, at exit: RSS = anon + mapped files (MB)",
                   f"{split['exit_rss_mb']:.0f} = {split['exit_anon_mb']:.0f} + {split['exit_file_mb']:.0f}", "", "")]
         rows += [("(info) imports + open binary and core, no command, cold / warm (s)",
                   f"{med['open_cold_wall_s']:.3f} / {med['open_warm_wall_s']:.3f}", "", "")]
@@ -448,7 +476,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     header = ("figure", "value", "goal", "")
     widths = [max(len(row[c]) for row in rows + [header]) for c in range(3)]
     print(f"\nmedian of {args.repeat} run(s), {os.cpu_count()} CPUs; each figure is a fresh process, wall time from "
-          f"start to exit, peak RSS from os.wait4; the cores were just written, so they sit in the page cache\n")
+          f"start to exit, peak RSS from {rss_method()}; the cores were just written, so they sit in the page cache\n")
     for row in [header] + rows:
         print("  " + "  ".join(f"{cell:<{widths[c]}}" for c, cell in enumerate(row[:3])) + "  " + row[3])
 
@@ -464,6 +492,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "versions": {**tool_versions(), "gdbgomem_diff_sha256": diff_at_start, "go": go_version},
         "peer": None,
         "repeat": args.repeat,
+        "rss_method": rss_method(),
         "bytecode": "cached in a PYTHONPYCACHEPREFIX directory of its own, filled by an untimed run",
         "startup": startup,
         "scenarios": {name: {key: value for key, value in sc.items() if key != "profiles"}

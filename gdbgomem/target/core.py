@@ -8,7 +8,7 @@ file already holds); symbols, layouts and constants come from the executable.
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 from gdbgomem.errors import GoMemError, MemoryReadError
 from gdbgomem.target.base import StructLayout, Target, ThreadRegs
@@ -66,6 +66,15 @@ class CoreTarget(Target):
                                       "for the Go heap to be in a core; go-sizeclasses still works")
             raise MemoryReadError(address, size, "the address was not mapped in the process")
         return data
+
+    def read_many(self, regions: Sequence[Tuple[int, int]]) -> List[Optional[bytes]]:
+        """Each region on its own: the core is memory-mapped, so a read costs about a
+        microsecond and merging into windows (which pays off in a debugger) only adds copying."""
+        out: List[Optional[bytes]] = []
+        for address, size in regions:
+            data = self.core.read(address, size, fallback=self._from_binary) if size > 0 and address > 0 else None
+            out.append(data if data is not None and len(data) == size else None)
+        return out
 
     def _from_binary(self, address: int, size: int) -> Optional[bytes]:
         """Bytes the executable file holds (text, read-only data, initialized data). Not its
