@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pygments.console import colorize
-from tabulate import tabulate
-
 from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 
 # Semantic style -> pygments console color.
@@ -56,6 +53,7 @@ def render_json(report: Report) -> str:
 
 
 def _cell(value, color: bool) -> str:
+    from pygments.console import colorize  # imported on use: JSON output never needs it
     if value is None:
         return "-"
     if isinstance(value, Styled):
@@ -67,6 +65,7 @@ def _cell(value, color: bool) -> str:
 
 def _block(block, color: bool) -> str:
     if isinstance(block, Table):
+        from tabulate import tabulate  # imported on use: it pulls in importlib.metadata (30 ms)
         rows = [[_cell(c, color) for c in row] for row in block.rows]
         headers = [_cell(Styled(h, "heading"), color) for h in block.headers] if any(block.headers) else ()
         align = list(block.align) if block.align else None
