@@ -38,10 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions  # noqa: E402
+from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions, write_results  # noqa: E402
 from devtools import fixtures, gdbrun  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 GOAL_BEYOND_ATTACH_S = 0.5
 GOAL_RATIO = 40.0
 OURS_COMMAND = "go-goroutines --json"
@@ -241,10 +240,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "goals": goals,
     }
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"goroutines-{args.go}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nwrote {path.relative_to(ROOT)}")
+        write_results("goroutines", args.go, result)
     return 0
 
 

@@ -43,10 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions  # noqa: E402
+from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions, write_results  # noqa: E402
 from devtools import fixtures, gdbrun  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 
 DEFAULT_BIG_HEAP_MB = 1300
 MIN_SPANS = 150_000  # the heap: at least this many in-use spans
@@ -302,10 +301,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "goals": goals,
     }
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"heap-{args.go}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nwrote {path.relative_to(ROOT)}")
+        write_results("heap", args.go, result)
     return 0
 
 if __name__ == "__main__":

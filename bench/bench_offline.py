@@ -59,10 +59,9 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_goroutines import check_ours  # noqa: E402
 from bench.bench_heap import gdbgomem_diff  # noqa: E402
-from bench.common import TIMEOUT, BenchError, median, tool_versions  # noqa: E402
+from bench.common import TIMEOUT, BenchError, median, tool_versions, write_results  # noqa: E402
 from devtools import fixtures, gdbrun  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 
 DEFAULT_BIG_HEAP_MB = 2200
 DEFAULT_GOROUTINES = 100_000
@@ -500,10 +499,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "profiled": {name: sorted(sc["profiles"]) for name, sc in scenarios.items()},
     }
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"offline-{args.go}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nwrote {path.relative_to(ROOT)}")
+        write_results("offline", args.go, result)
     return 0
 
 

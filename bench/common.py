@@ -79,3 +79,13 @@ def tool_versions() -> Dict[str, str]:
 
 def median(samples: List[float]) -> float:
     return statistics.median(samples)
+
+
+def write_results(kind: str, version: str, result: dict) -> None:
+    """bench/results/<kind>-<go version>.json, which the README's tables quote."""
+    import json
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{kind}-{version}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {path.relative_to(ROOT)}")
