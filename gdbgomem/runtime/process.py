@@ -22,7 +22,6 @@ from gdbgomem.target.base import StructLayout, Target
 # to ask a goroutine to stop at its next function prologue. It is larger than
 # int64 so the compiler leaves it out of DWARF; it depends only on pointer size.
 STACK_PREEMPT = {8: (1 << 64) - 1314, 4: (1 << 32) - 1314}
-STACK_FORK = {8: (1 << 64) - 1234, 4: (1 << 32) - 1234}
 
 
 class GoProcess:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.process import GoProcess
@@ -82,7 +82,3 @@ def _read(proc: GoProcess) -> List[SizeClass]:
 
 def page_size(proc: GoProcess) -> int:
     return proc.constant("runtime._PageSize", proc.constant("runtime.pageSize", PAGE_SIZE_DEFAULT))
-
-
-def class_of(table: List[SizeClass], klass: int) -> Optional[SizeClass]:
-    return table[klass] if 0 <= klass < len(table) else None
