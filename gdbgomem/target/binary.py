@@ -167,6 +167,15 @@ class GoBinary:
                 return data + bytes(size - in_file)
         return None
 
+    def read_file_backed(self, address: int, size: int) -> Optional[bytes]:
+        """Only bytes the file holds (text, read-only and initialized data) at a link-time
+        address. Never the zero-filled bss: for a process that ran, those bytes are
+        whatever the process wrote, which only its memory (or core) can tell."""
+        for vaddr, _memsz, _offset, filesz in self._loads:
+            if vaddr <= address and address + size <= vaddr + filesz:
+                return self.read_static(address, size)
+        return None
+
     def _read_build_id(self) -> Optional[str]:
         """The GNU build id (hex) when the linker wrote one, else Go's own build id string."""
         found: Dict[Tuple[bytes, int], bytes] = {}

@@ -77,13 +77,7 @@ class CoreTarget(Target):
         return out
 
     def _from_binary(self, address: int, size: int) -> Optional[bytes]:
-        """Bytes the executable file holds (text, read-only data, initialized data). Not its
-        zero-filled bss: a process's bss is whatever the core saved, or unknown."""
-        link = address - self.bias
-        for vaddr, _memsz, _offset, filesz in self.binary.segments():
-            if vaddr <= link and link + size <= vaddr + filesz:
-                return self.binary.read_static(link, size)
-        return None
+        return self.binary.read_file_backed(address - self.bias, size)
 
     # -- symbols, types, constants -----------------------------------------------------
     def symbol_address(self, name: str) -> Optional[int]:

@@ -1,0 +1,140 @@
+"""Target backend over lldb's SB API: memory and threads from lldb, the rest from the binary.
+
+lldb reads Go symbols but not Go's DWARF types (SBTarget.FindFirstType("runtime.g")
+is invalid), so struct layouts and constants come from GoBinary, the reader the
+offline core mode uses. Only this module and gdbgomem.frontends.lldb import lldb.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import lldb  # type: ignore[import-not-found]
+
+from gdbgomem.errors import GoMemError, MemoryReadError
+from gdbgomem.target.base import StructLayout, Target, ThreadRegs
+from gdbgomem.target.binary import GoBinary
+
+
+class LldbTarget(Target):
+    """The selected lldb target: a live process or a core."""
+
+    def __init__(self, target):
+        self._target = target
+        path = target.GetExecutable().fullpath
+        try:
+            self.binary = GoBinary(path)
+        except (OSError, ValueError) as exc:
+            raise GoMemError(f"cannot read the binary: {exc}", "load a Go executable with `target create`") from None
+
+    @property
+    def _process(self):
+        return self._target.GetProcess()
+
+    # -- memory ------------------------------------------------------------------------
+    def read(self, address: int, size: int) -> bytes:
+        if address < 0 or size < 0 or address + size > 1 << 64:
+            raise MemoryReadError(address, size)
+        if size == 0:
+            return b""
+        error = lldb.SBError()
+        data = self._process.ReadMemory(address, size, error)
+        if error.Success() and data is not None and len(data) == size:
+            return bytes(data)
+        # lldb does not serve a core's read-only text and data from the executable: the file can
+        data = self.binary.read_file_backed(address - self._bias, size) if self.is_core else None
+        if data is None:
+            raise MemoryReadError(address, size)
+        return data
+
+    @property
+    def _bias(self) -> int:
+        """Load address minus link address (non-zero for position-independent executables)."""
+        if not hasattr(self, "_load_bias"):
+            linked = self.binary.symbol_address("runtime.text")
+            loaded = self._lldb_symbol("runtime.text")
+            self._load_bias = loaded - linked if linked is not None and loaded is not None else 0
+        return self._load_bias
+
+    # -- symbols, types, constants -----------------------------------------------------
+    def symbol_address(self, name: str) -> Optional[int]:
+        address = self._lldb_symbol(name)
+        if address is not None:
+            return address
+        linked = self.binary.symbol_address(name)
+        return linked + self._bias if linked is not None else None
+
+    def _lldb_symbol(self, name: str) -> Optional[int]:
+        found = self._target.FindSymbols(name)
+        for i in range(found.GetSize()):
+            symbol = found.GetContextAtIndex(i).GetSymbol()
+            if symbol.IsValid() and symbol.GetName() == name:
+                address = symbol.GetStartAddress().GetLoadAddress(self._target)
+                if address != lldb.LLDB_INVALID_ADDRESS:
+                    return address
+        return None
+
+    def symbol_size(self, name: str) -> Optional[int]:
+        return self.binary.symbol_size(name)
+
+    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
+        return self.binary.struct_layout(type_name)
+
+    def constant(self, name: str) -> Optional[int]:
+        return self.binary.constant(name)
+
+    def evaluate_address(self, expression: str) -> int:
+        text = expression.strip()
+        try:
+            return int(text, 0)
+        except ValueError:
+            pass
+        frame = self._process.GetSelectedThread().GetSelectedFrame()
+        value = frame.EvaluateExpression(text) if frame.IsValid() else self._target.EvaluateExpression(text)
+        if value.IsValid() and value.GetError().Success():
+            return value.GetValueAsUnsigned() & ((1 << 64) - 1)
+        address = self.symbol_address(text.lstrip("&").strip("'"))
+        if address is None:
+            raise GoMemError(f"cannot evaluate {expression!r}",
+                             "give an address, a register such as $rsp, or a symbol") from None
+        return address
+
+    # -- threads -----------------------------------------------------------------------
+    def threads(self) -> List[ThreadRegs]:
+        process = self._process
+        selected = process.GetSelectedThread().GetThreadID()
+        out = []
+        for thread in process:
+            frame = thread.GetFrameAtIndex(0)
+            out.append(ThreadRegs(
+                tid=thread.GetThreadID(), pc=frame.GetPC(), sp=frame.GetSP(),
+                bp=_register(frame, "rbp"), fs_base=_register(frame, "fs_base"),
+                selected=thread.GetThreadID() == selected, debugger_id=thread.GetIndexID()))
+        return out
+
+    # -- what the target is ------------------------------------------------------------
+    def has_process(self) -> bool:
+        process = self._process
+        return process.IsValid() and process.GetState() not in (lldb.eStateInvalid, lldb.eStateExited,
+                                                                lldb.eStateDetached, lldb.eStateUnloaded)
+
+    @property
+    def is_core(self) -> bool:
+        return self._process.IsValid() and self._process.GetPluginName() == "elf-core"
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._process.GetProcessID() or None if self._process.IsValid() else None
+
+    @property
+    def executable(self) -> Optional[str]:
+        return self._target.GetExecutable().fullpath
+
+    def stop_id(self) -> int:
+        """Changes every time the process stops: the front end's cue to drop decoded state."""
+        return self._process.GetStopID() if self._process.IsValid() else 0
+
+
+def _register(frame, name: str) -> Optional[int]:
+    value = frame.FindRegister(name)
+    return value.GetValueAsUnsigned() if value.IsValid() else None

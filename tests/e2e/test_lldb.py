@@ -1,0 +1,85 @@
+"""lldb: the same commands give the same JSON as gdb, on the same live process and the same core."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools import gdbrun
+
+pytestmark = pytest.mark.e2e
+
+
+STABLE_THREAD_KEYS = ("id", "address", "procid", "g0", "g0_stack_lo", "g0_stack_hi", "g0_origin",
+                      "gsignal_stack_lo", "gsignal_stack_hi", "lockedg", "is_m0", "isextra")
+
+
+def user_code(frames) -> bool:
+    return any((f["function"] or "").startswith("main.") for f in frames)
+
+
+def comparable(command: str, data: dict) -> dict:
+    """What cannot change between two attaches to one live process. The runtime's own goroutines
+    (scavenger, sysmon's wake-ups) and idle threads move on between them; the program's parked
+    goroutines and each thread's identity do not. On a core everything is compared."""
+    if command.startswith("go-goroutines"):
+        data["goroutines"] = [{k: v for k, v in g.items() if k != "waited_ns"} for g in data["goroutines"]
+                              if not (g["start_function"] or "").startswith("runtime.")
+                              or g["start_function"] == "runtime.main"]
+        data.pop("by_status"), data.pop("total"), data.pop("shown")
+    elif command.startswith("go-threads"):
+        data["threads"] = [{k: t[k] for k in STABLE_THREAD_KEYS} for t in data["threads"]]
+    elif command.startswith("go-bt --all"):
+        data["groups"] = [g for g in data["groups"] if user_code(g["frames"])]
+        data.pop("goroutines")
+    elif command.startswith("go-g "):
+        data.pop("waited_ns")
+    return data
+
+
+def diff(a, b, path=""):
+    """The first differing paths of two JSON values, to make a failure readable."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in diff(a.get(k), b.get(k), f"{path}.{k}")][:5]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in diff(x, y, f"{path}[{i}]")][:5]
+    return [] if a == b else [(path, a, b)]
+
+
+def commands_for(truth: dict, heap: bool):
+    if heap:
+        sample = truth["samples"][1]["addr"]
+        return ["go-heap --json", "go-spans --json", "go-spans --summary --json", "go-arenas --json",
+                "go-pages --json", "go-sizeclasses --json", f"go-span {sample} --json"]
+    deep = truth["deep"]["goid"]
+    return ["go-info --json", "go-goroutines --json", "go-threads --json", f"go-stack {deep} --json",
+            "go-stack --json", "go-bt --all --json", f"go-g {truth['locked']['goid']} --json"]
+
+
+@pytest.mark.parametrize("fixture_name", ["goroutines", "heap"])
+def test_lldb_equals_gdb_live_and_on_a_core(running, go_version, fixture_name, tmp_path):
+    fixture = running(fixture_name, go_version)
+    commands = commands_for(fixture.truth, fixture_name == "heap")
+    core = tmp_path / "x.core"
+    in_gdb = gdbrun.run_gdb(gdbrun.attach(fixture.pid), commands + [f"gcore {core}"])
+    in_lldb = gdbrun.run_lldb(["-p", str(fixture.pid)], commands)
+    try:
+        core_gdb = gdbrun.run_gdb([str(fixture.binary), str(core)], commands)
+        core_lldb = gdbrun.run_lldb([str(fixture.binary), "--core", str(core)], commands)
+    finally:
+        core.unlink(missing_ok=True)
+    for i, command in enumerate(commands):
+        live_g, live_l = gdbrun.json_of(in_gdb[i]), gdbrun.json_of(in_lldb[i])
+        assert live_g["schema"] == live_l["schema"] == 1
+        if command == "go-heap --json":  # resident memory moves a little between two attaches
+            assert live_g.pop("resident_bytes") > 0 and live_l.pop("resident_bytes") > 0
+        live_l, live_g = comparable(command, live_l), comparable(command, live_g)
+        assert live_l == live_g, (f"live: {command}", diff(live_l, live_g))
+        assert gdbrun.json_of(core_lldb[i]) == gdbrun.json_of(core_gdb[i]), f"core: {command}"
+
+
+def test_lldb_help_and_errors(running, go_version):
+    fixture = running("goroutines", go_version)
+    out = gdbrun.run_lldb(["-p", str(fixture.pid)], ["go-help", "help go-stack", "go-g 987654"])
+    assert "go-goroutines" in out[0] and "go-pages" in out[0]
+    assert "--frame-size" in out[1]
+    assert "error: gdbgomem: no goroutine 987654" in out[2] and "Traceback" not in out[2]
