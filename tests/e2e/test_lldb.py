@@ -83,3 +83,36 @@ def test_lldb_help_and_errors(running, go_version):
     assert "go-goroutines" in out[0] and "go-pages" in out[0]
     assert "--frame-size" in out[1]
     assert "error: gdbgomem: no goroutine 987654" in out[2] and "Traceback" not in out[2]
+
+
+def test_interactive_lldb_session(running):
+    import re
+
+    import pexpect
+
+    from devtools import fixtures
+    fixture = running("goroutines", fixtures.go_versions()[-1])
+    child = pexpect.spawn("lldb-16", ["--no-lldbinit", "-p", str(fixture.pid), "-s", str(gdbrun.lldb_init_script())],
+                          encoding="utf-8", timeout=120, dimensions=(60, 250), env={"TERM": "xterm-256color",
+                                                                                    "PATH": "/usr/bin:/bin"})
+    prompt = r"\(lldb\) "
+
+    def run(command):
+        child.sendline(command)
+        child.expect(re.escape(command))
+        child.expect(prompt)
+        return child.before
+
+    child.expect(r"command script import gdbgomem.frontends.lldb")
+    child.expect(prompt)
+    table = run("go-goroutines --func main.chanWaiter")
+    assert table.count("main.chanWaiter") >= fixture.truth["counts"]["main.chanWaiter"]
+    assert re.search(r"\x1b\[[0-9;]+m", table), "a terminal gets colors"
+    assert "usage: go-stack" in run("go-stack --help")
+    wrong = re.sub(r"\x1b\[[0-9;]*m", "", run("go-goroutines --limit many"))  # lldb colors "error:"
+    assert "error: gdbgomem: go-goroutines: argument --limit: not a number" in wrong and "Traceback" not in wrong
+    assert "Go version" in run("go-info")
+    child.sendline("detach")
+    child.expect(prompt)
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
