@@ -43,6 +43,7 @@ from devtools import fixtures, gdbrun  # noqa: E402
 
 GOAL_BEYOND_ATTACH_S = 0.5
 GOAL_RATIO = 40.0
+GOAL_LLDB_BEYOND_ATTACH_S = 1.0
 OURS_COMMAND = "go-goroutines --json"
 # Informational: the same walk of every goroutine, but one row serialized, which
 # separates decoding from building and encoding 100k JSON rows.
@@ -93,6 +94,44 @@ def timed_command(workdir: Path, pid: int, command: str, load_ours: bool, setup:
     if "error" in data:
         raise BenchError(f"{command!r} failed inside gdb: {data['error']}")
     data["wall_s"] = wall - data["post_s"]
+    data["output"] = output.read_text()
+    return data
+
+
+LLDB_TIMED_SNIPPET = """\
+import json, time
+import lldb
+_result = lldb.SBCommandReturnObject()
+_t = time.perf_counter()
+lldb.debugger.GetCommandInterpreter().HandleCommand({command!r}, _result)
+_inside = time.perf_counter() - _t
+with open({output!r}, "w") as _f:
+    _f.write(_result.GetOutput() or "")
+with open({result!r}, "w") as _f:
+    json.dump({{"inside_s": _inside, "error": _result.GetError() or None}}, _f)
+"""
+
+
+def lldb_argv(pid: int, *commands: str) -> List[str]:
+    argv = ["lldb-16", "--no-lldbinit", "-b", "-p", str(pid), "-s", str(gdbrun.lldb_init_script())]
+    for command in commands:
+        argv += ["-o", command]
+    return argv
+
+
+def lldb_timed_command(workdir: Path, pid: int, command: str) -> dict:
+    """One lldb session that times `command` inside lldb; its timings and output."""
+    snippet, output, result = workdir / "lldb_timed.py", workdir / "lldb_output.txt", workdir / "lldb_result.json"
+    for path in (output, result):
+        path.unlink(missing_ok=True)
+    snippet.write_text(LLDB_TIMED_SNIPPET.format(command=command, output=str(output), result=str(result)))
+    wall, log = gdb_run(lldb_argv(pid, f"script exec(open({str(snippet)!r}).read())"))
+    if not result.exists():
+        raise BenchError(f"the lldb timing snippet left no result; lldb said:\n{log[-3000:]}")
+    data = json.loads(result.read_text())
+    if data["error"]:
+        raise BenchError(f"{command!r} failed inside lldb: {data['error']}")
+    data["wall_s"] = wall
     data["output"] = output.read_text()
     return data
 
@@ -153,7 +192,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.perf_counter()
     fixture = fixtures.start("goroutines", args.go, ["-park", str(args.goroutines)], timeout=TIMEOUT)
     samples: Dict[str, List[float]] = {"attach_alone_s": [], "ours_inside_s": [], "ours_wall_s": [],
-                                       "ours_decode_only_inside_s": [], "peer_inside_s": [], "peer_wall_s": []}
+                                       "ours_decode_only_inside_s": [], "peer_inside_s": [], "peer_wall_s": [],
+                                       "lldb_attach_alone_s": [], "lldb_inside_s": [], "lldb_wall_s": []}
     profile = None
     try:
         truth = fixture.truth
@@ -184,6 +224,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                 samples["peer_inside_s"].append(peer["inside_s"])
                 samples["peer_wall_s"].append(peer["wall_s"])
 
+                samples["lldb_attach_alone_s"].append(gdb_run(lldb_argv(fixture.pid, "script pass"))[0])
+                in_lldb = lldb_timed_command(workdir, fixture.pid, OURS_COMMAND)
+                if check_ours(in_lldb.pop("output"), truth)["rows"] != counts["rows"]:
+                    raise BenchError("lldb listed another number of goroutines than gdb")
+                samples["lldb_inside_s"].append(in_lldb["inside_s"])
+                samples["lldb_wall_s"].append(in_lldb["wall_s"])
+
                 if fixture.process.poll() is not None:
                     raise BenchError(f"the fixture exited (status {fixture.process.returncode}) during the run")
                 print(f"run {i + 1}/{args.repeat}: attach {samples['attach_alone_s'][-1]:.2f} s, "
@@ -196,11 +243,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     med = {name: median(values) for name, values in samples.items()}
     beyond = med["ours_wall_s"] - med["attach_alone_s"]
+    lldb_beyond = med["lldb_wall_s"] - med["lldb_attach_alone_s"]
     ratio = med["peer_inside_s"] / med["ours_inside_s"]
     goals = {
         "ours_beyond_attach_le_0_5_s": {"goal": GOAL_BEYOND_ATTACH_S, "value": beyond,
                                         "pass": beyond <= GOAL_BEYOND_ATTACH_S},
         "ratio_peer_over_ours_ge_40": {"goal": GOAL_RATIO, "value": ratio, "pass": ratio >= GOAL_RATIO},
+        "lldb_beyond_attach_le_1_s": {"goal": GOAL_LLDB_BEYOND_ATTACH_S, "value": lldb_beyond,
+                                      "pass": lldb_beyond <= GOAL_LLDB_BEYOND_ATTACH_S},
     }
 
     verdict = lambda ok: "PASS" if ok else "MISS"  # noqa: E731
@@ -215,6 +265,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("ratio peer/ours (inside gdb)", f"{ratio:.1f}x"),
         (f"goal: ours <= {GOAL_BEYOND_ATTACH_S} s beyond attach", verdict(goals["ours_beyond_attach_le_0_5_s"]["pass"])),
         (f"goal: ratio >= {GOAL_RATIO:.0f}x", verdict(goals["ratio_peer_over_ours_ge_40"]["pass"])),
+        ("lldb attach alone (s)", f"{med['lldb_attach_alone_s']:.3f}"),
+        ("ours in lldb: go-goroutines --json inside lldb (s)", f"{med['lldb_inside_s']:.3f}"),
+        ("ours in lldb: beyond attach (s)", f"{lldb_beyond:.3f}"),
+        (f"goal: lldb <= {GOAL_LLDB_BEYOND_ATTACH_S} s beyond attach", verdict(goals["lldb_beyond_attach_le_1_s"]["pass"])),
     ]
     width = max(len(name) for name, _ in rows)
     print(f"\nmedian of {args.repeat} run(s), {os.cpu_count()} CPUs")
@@ -235,7 +289,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "commands": {"ours": OURS_COMMAND, "ours_decode_only": DECODE_ONLY_COMMAND, "peer": f"source {runtime_gdb.relative_to(fixtures.goroot(args.go))}; "
                                                   f"{PEER_COMMAND}"},
         "repeat": args.repeat,
-        "median": {**med, "ours_beyond_attach_s": beyond, "ratio_peer_over_ours": ratio},
+        "median": {**med, "ours_beyond_attach_s": beyond, "ratio_peer_over_ours": ratio,
+                   "lldb_beyond_attach_s": lldb_beyond},
         "samples": samples,
         "goals": goals,
     }

@@ -7,6 +7,7 @@ offline core mode uses. Only this module and gdbgomem.frontends.lldb import lldb
 
 from __future__ import annotations
 
+import os
 from typing import List, Optional
 
 import lldb  # type: ignore[import-not-found]
@@ -26,6 +27,27 @@ class LldbTarget(Target):
             self.binary = GoBinary(path)
         except (OSError, ValueError) as exc:
             raise GoMemError(f"cannot read the binary: {exc}", "load a Go executable with `target create`") from None
+        self._mem_fd: Optional[int] = None
+        self._mem_pid: Optional[int] = None
+
+    def _proc_mem(self) -> Optional[int]:
+        """/proc/PID/mem of a live local process, when this process may read it.
+
+        lldb on Linux reads memory through lldb-server's gdb-remote packets, at about
+        50 MB/s (measured); the kernel's file does GB/s. The process is stopped by lldb
+        all the same; where the file cannot be read (another user, ptrace_scope), lldb's
+        own path is used."""
+        pid = self.pid if not self.is_core else None
+        if pid != self._mem_pid:
+            if self._mem_fd is not None:
+                os.close(self._mem_fd)
+            self._mem_fd, self._mem_pid = None, pid
+            if pid:
+                try:
+                    self._mem_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+                except OSError:
+                    self._mem_fd = None
+        return self._mem_fd
 
     @property
     def _process(self):
@@ -37,6 +59,14 @@ class LldbTarget(Target):
             raise MemoryReadError(address, size)
         if size == 0:
             return b""
+        fd = self._proc_mem()
+        if fd is not None:
+            try:
+                data = os.pread(fd, size, address)
+                if len(data) == size:
+                    return data
+            except (OSError, OverflowError):
+                pass  # unmapped here, beyond a file offset, or not ours to read: lldb decides
         error = lldb.SBError()
         data = self._process.ReadMemory(address, size, error)
         if error.Success() and data is not None and len(data) == size:
