@@ -137,7 +137,9 @@ class _Factory:
         status = self._status.get(code)
         if status is None:
             status = self._status[code] = self.proc.status_name(code)
-        waitreason = waitreason or 0
+        # the runtime leaves g.waitreason stale once a goroutine runs again; like its own
+        # traceback (traceback.go goroutineheader), show it only while the goroutine waits
+        waitreason = waitreason or 0 if code == WAITING else 0
         wait = self._wait.get(waitreason, 0)
         if wait == 0:
             wait = self._wait[waitreason] = self.proc.wait_reason(waitreason)
@@ -222,7 +224,8 @@ def _rest_of_stack(proc: GoProcess, g: Goroutine, have: int) -> Optional[bytes]:
 
 _WORD = struct.Struct("<Q")
 _NO_STEP = (None, 0, True, True)
-DEAD = 6  # runtime._Gdead, the same in every release
+DEAD = 6     # runtime._Gdead, the same in every release
+WAITING = 4  # runtime._Gwaiting, likewise
 
 
 class _Steps(dict):

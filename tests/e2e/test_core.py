@@ -13,17 +13,29 @@ STABLE_G_KEYS = ("goid", "address", "status", "wait_reason", "stack_lo", "stack_
                  "user_function", "user_line", "start_function", "created_by", "m_id", "thread_id")
 
 
+class LiveLook:
+    """The live answers, taken in the same gdb session that writes the core: the runtime's own
+    goroutines and idle threads move on between two attaches, so the core must be of this look."""
+
+    def __init__(self, fixture, outputs):
+        self.fixture, self.truth, self.outputs = fixture, fixture.truth, outputs
+
+    def json(self, command):
+        return gdbrun.json_of(self.outputs[command])
+
+
 @pytest.fixture
 def core_outputs(running, go_version, tmp_path):
-    live = session_for(running, go_version)
+    fixture = session_for(running, go_version).fixture
     core = tmp_path / "goroutines.core"
-    gdbrun.run_gdb(gdbrun.attach(live.fixture.pid), [f"gcore {core}"])
-    assert core.exists(), "gcore wrote no core"
-    deep = live.truth["deep"]["goid"]
+    deep = fixture.truth["deep"]["goid"]
     commands = ["go-info --json", "go-goroutines --json", "go-threads --json", f"go-stack {deep} --json",
                 "go-stack --json", "go-bt --all --json"]
-    out = gdbrun.run_gdb([str(live.fixture.binary), str(core)], commands)
-    yield live, {c: gdbrun.json_of(out[i]) for i, c in enumerate(commands)}
+    live = gdbrun.run_gdb(gdbrun.attach(fixture.pid), commands + [f"gcore {core}"])
+    assert core.exists(), "gcore wrote no core"
+    out = gdbrun.run_gdb([str(fixture.binary), str(core)], commands)
+    yield LiveLook(fixture, {c: live[i] for i, c in enumerate(commands)}), \
+        {c: gdbrun.json_of(out[i]) for i, c in enumerate(commands)}
     core.unlink()  # about 1 GiB each: Go's reserved heap address space is dumped too
 
 
