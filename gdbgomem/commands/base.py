@@ -74,8 +74,9 @@ def execute(command: Command, argument_string: str, get_process: Callable[[], Go
         args = command.parser().parse_args(argv)
     except HelpRequested as shown:
         return shown.text.rstrip("\n")
-    proc = get_process()
-    if command.needs_go:
+    proc = None
+    if command.needs_go:  # go-help needs no program, and no debugger target either
+        proc = get_process()
         proc.check(need_process=command.needs_process)
     report = command.run(proc, args)
     return render_json(report) if args.json else render_text(report, color)

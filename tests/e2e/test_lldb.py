@@ -77,6 +77,14 @@ def test_lldb_equals_gdb_live_and_on_a_core(running, go_version, fixture_name, t
         assert gdbrun.json_of(core_lldb[i]) == gdbrun.json_of(core_gdb[i]), f"core: {command}"
 
 
+def test_lldb_without_a_program():
+    out = gdbrun.run_lldb([], ["go-help", "go-goroutines"])
+    assert "go-goroutines" in out[0] and "error" not in out[0]
+    assert "error: gdbgomem: no target" in out[1]
+    true = gdbrun.run_lldb(["/bin/true"], ["go-info"])[0]
+    assert "error: gdbgomem: not a Go program" in true and "Traceback" not in true
+
+
 def test_lldb_help_and_errors(running, go_version):
     fixture = running("goroutines", go_version)
     out = gdbrun.run_lldb(["-p", str(fixture.pid)], ["go-help", "help go-stack", "go-g 987654"])
