@@ -1193,3 +1193,19 @@ def _sleb(data, pos: int) -> Tuple[int, int]:
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
+
+
+class FactsFromBinary:
+    """Mixin for Targets whose debugger cannot read Go's DWARF (lldb) or that have no
+    debugger (cores): symbol sizes, struct layouts and constants come from self.binary."""
+
+    binary: GoBinary
+
+    def symbol_size(self, name: str) -> Optional[int]:
+        return self.binary.symbol_size(name)
+
+    def struct_layout(self, type_name: str):
+        return self.binary.struct_layout(type_name)
+
+    def constant(self, name: str) -> Optional[int]:
+        return self.binary.constant(name)

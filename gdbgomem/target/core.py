@@ -11,14 +11,14 @@ import re
 from typing import List, Optional, Sequence, Tuple
 
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.target.base import StructLayout, Target, ThreadRegs
-from gdbgomem.target.binary import GoBinary
+from gdbgomem.target.base import Target, ThreadRegs
+from gdbgomem.target.binary import FactsFromBinary, GoBinary
 from gdbgomem.target.corefile import CoreFile
 
 _SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
 
 
-class CoreTarget(Target):
+class CoreTarget(FactsFromBinary, Target):
     """A core file of a Go program, read with the program's binary."""
 
     def __init__(self, binary_path: str, core_path: str):
@@ -83,15 +83,6 @@ class CoreTarget(Target):
     def symbol_address(self, name: str) -> Optional[int]:
         address = self.binary.symbol_address(name)
         return address + self.bias if address is not None else None
-
-    def symbol_size(self, name: str) -> Optional[int]:
-        return self.binary.symbol_size(name)
-
-    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
-        return self.binary.struct_layout(type_name)
-
-    def constant(self, name: str) -> Optional[int]:
-        return self.binary.constant(name)
 
     def evaluate_address(self, expression: str) -> int:
         """A number (0x.. or decimal) or a symbol name, with an optional leading '&'."""

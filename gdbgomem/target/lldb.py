@@ -13,11 +13,11 @@ from typing import List, Optional
 import lldb  # type: ignore[import-not-found]
 
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.target.base import StructLayout, Target, ThreadRegs
-from gdbgomem.target.binary import GoBinary
+from gdbgomem.target.base import Target, ThreadRegs
+from gdbgomem.target.binary import FactsFromBinary, GoBinary
 
 
-class LldbTarget(Target):
+class LldbTarget(FactsFromBinary, Target):
     """The selected lldb target: a live process or a core."""
 
     def __init__(self, target):
@@ -103,15 +103,6 @@ class LldbTarget(Target):
                 if address != lldb.LLDB_INVALID_ADDRESS:
                     return address
         return None
-
-    def symbol_size(self, name: str) -> Optional[int]:
-        return self.binary.symbol_size(name)
-
-    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
-        return self.binary.struct_layout(type_name)
-
-    def constant(self, name: str) -> Optional[int]:
-        return self.binary.constant(name)
 
     def evaluate_address(self, expression: str) -> int:
         text = expression.strip()
