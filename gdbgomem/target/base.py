@@ -8,11 +8,14 @@ built on top of `read` here, once for all backends.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from gdbgomem.errors import MemoryReadError
+from gdbgomem.errors import GoMemError, MemoryReadError
+
+_SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
 
 # Merge two wanted regions into one read when the gap between them is at most
 # this many bytes. Measured in gdb 13 on a live process: one read_memory call
@@ -135,12 +138,20 @@ class Target(ABC):
         """Path of the program's binary, when known."""
 
     def evaluate_address(self, expression: str) -> int:
-        """Turn a user's address argument into an integer; debuggers evaluate expressions."""
+        """A user's address argument without a debugger's evaluator: a number (0x.. or
+        decimal) or a symbol name, with an optional leading '&' and quotes."""
+        text = expression.strip()
         try:
-            return int(expression, 0)
+            return int(text, 0)
         except ValueError:
-            from gdbgomem.errors import GoMemError
-            raise GoMemError(f"not an address: {expression!r}", "give a number such as 0xc000010000") from None
+            pass
+        match = _SYMBOL.match(text)
+        address = self.symbol_address(match.group(1)) if match else None
+        if address is None:
+            raise GoMemError(f"cannot evaluate {expression!r}",
+                             "give a number such as 0xc000010000, a register such as $rsp, "
+                             "or a symbol such as runtime.allgs")
+        return address
 
     # -- built on the primitives -------------------------------------------------------
     def try_read(self, address: int, size: int) -> Optional[bytes]:

@@ -7,15 +7,12 @@ file already holds); symbols, layouts and constants come from the executable.
 
 from __future__ import annotations
 
-import re
 from typing import List, Optional, Sequence, Tuple
 
 from gdbgomem.errors import GoMemError, MemoryReadError
 from gdbgomem.target.base import Target, ThreadRegs
 from gdbgomem.target.binary import FactsFromBinary, GoBinary
 from gdbgomem.target.corefile import CoreFile
-
-_SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
 
 
 class CoreTarget(FactsFromBinary, Target):
@@ -83,20 +80,6 @@ class CoreTarget(FactsFromBinary, Target):
     def symbol_address(self, name: str) -> Optional[int]:
         address = self.binary.symbol_address(name)
         return address + self.bias if address is not None else None
-
-    def evaluate_address(self, expression: str) -> int:
-        """A number (0x.. or decimal) or a symbol name, with an optional leading '&'."""
-        text = expression.strip()
-        try:
-            return int(text, 0)
-        except ValueError:
-            pass
-        match = _SYMBOL.match(text)
-        address = self.symbol_address(match.group(1)) if match else None
-        if address is None:
-            raise GoMemError(f"cannot evaluate {expression!r} without a debugger",
-                             "give a number such as 0xc000010000 or a symbol such as runtime.allgs")
-        return address
 
     # -- threads -----------------------------------------------------------------------
     def threads(self) -> List[ThreadRegs]:

@@ -105,20 +105,17 @@ class LldbTarget(FactsFromBinary, Target):
         return None
 
     def evaluate_address(self, expression: str) -> int:
-        text = expression.strip()
-        try:
-            return int(text, 0)
-        except ValueError:
-            pass
+        """lldb's evaluator first ($rsp, expressions), then a number or a symbol name."""
         frame = self._process.GetSelectedThread().GetSelectedFrame()
+        text = expression.strip()
+        if text.startswith("$") and frame.IsValid():  # lldb cannot evaluate expressions in a Go frame
+            register = frame.FindRegister(text[1:])
+            if register.IsValid():
+                return register.GetValueAsUnsigned()
         value = frame.EvaluateExpression(text) if frame.IsValid() else self._target.EvaluateExpression(text)
         if value.IsValid() and value.GetError().Success():
             return value.GetValueAsUnsigned() & ((1 << 64) - 1)
-        address = self.symbol_address(text.lstrip("&").strip("'"))
-        if address is None:
-            raise GoMemError(f"cannot evaluate {expression!r}",
-                             "give an address, a register such as $rsp, or a symbol") from None
-        return address
+        return super().evaluate_address(expression)
 
     # -- threads -----------------------------------------------------------------------
     def threads(self) -> List[ThreadRegs]:
