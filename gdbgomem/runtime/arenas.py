@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64, page_allocator
 from gdbgomem.runtime.process import GoProcess
 from gdbgomem.runtime.sizeclasses import page_size
-from gdbgomem.runtime.spans import Span, all_spans
+from gdbgomem.runtime.spans import spans_by_address
 
 MAX_ARENAS = 1 << 22
 
@@ -52,7 +52,7 @@ def _read(proc: GoProcess) -> List[Arena]:
     mheap = proc.layout("runtime.mheap")
     heap_arena = proc.layout("runtime.heapArena")
     arenas_at = proc.global_address("runtime.mheap_") + mheap.offset("arenas")
-    spans_by_address: Dict[int, Span] = {s.address: s for s in all_spans(proc)}
+    by_address = spans_by_address(proc)
     out = []
     for index in sorted(arena_indexes(proc)):
         l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
@@ -68,8 +68,7 @@ def _read(proc: GoProcess) -> List[Arena]:
         table = list(struct.unpack_from(f"<{pages}Q", data, heap_arena.offset("spans")))
         in_use_bits = data[heap_arena.offset("pageInUse"):heap_arena.offset("pageInUse") + pages // 8]
         marks = data[heap_arena.offset("pageMarks"):heap_arena.offset("pageMarks") + pages // 8]
-        used = sum(1 for s in table if s and spans_by_address.get(s) is not None
-                   and spans_by_address[s].state == "inuse")
+        used = sum(1 for s in table if s and s in by_address and by_address[s].state == "inuse")
         out.append(Arena(index, l1, l2, base, address, len(set(table) - {0}), used,
                          int.from_bytes(in_use_bits, "little").bit_count(),
                          int.from_bytes(marks, "little").bit_count(), table))
@@ -79,12 +78,12 @@ def _read(proc: GoProcess) -> List[Arena]:
 def page_kinds(proc: GoProcess, arena: Arena) -> str:
     """One character per page: '#' heap in use, 's' stack or other manual span, '.' free,
     '~' free and scavenged (returned to the OS), ' ' outside the heap's grown ranges."""
-    spans_by_address = {s.address: s for s in all_spans(proc)}
+    by_address = spans_by_address(proc)
     free, scavenged = _free_bits(proc, arena)
     size = page_size(proc)
     kinds = []
     for page, span_address in enumerate(arena.page_spans):
-        span = spans_by_address.get(span_address) if span_address else None
+        span = by_address.get(span_address) if span_address else None
         owned = span is not None and span.base <= arena.base + page * size < span.end
         if owned and span.state == "inuse":
             kinds.append("#")

@@ -92,6 +92,11 @@ def all_spans(proc: GoProcess) -> List[Span]:
     return proc.snapshot("spans", lambda: _read_all(proc))
 
 
+def spans_by_address(proc: GoProcess) -> Dict[int, Span]:
+    """mspan address -> Span, built once per snapshot (arena page tables point at mspans)."""
+    return proc.snapshot("spans_by_address", lambda: {s.address: s for s in all_spans(proc)})
+
+
 def _read_all(proc: GoProcess) -> List[Span]:
     mheap = proc.layout("runtime.mheap")
     addresses = proc.read_word_slice(proc.global_address("runtime.mheap_") + mheap.offset("allspans"),
