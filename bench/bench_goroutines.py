@@ -15,7 +15,7 @@ fixture's ground truth; a mismatch aborts the run. The goals (ours <= 0.5 s beyo
 attach, peer/ours >= 40x) are reported as PASS/MISS; the exit status is 0 either way,
 since this is a measurement, not a test.
 
-    .venv/bin/python bench/bench_goroutines.py [--go 1.27.3] [--goroutines 100000] [--repeat 3] [--profile]
+    .venv/bin/python bench/bench_goroutines.py [--go VERSION] [--goroutines 100000] [--repeat 3] [--profile]
 
 Figures are written to bench/results/goroutines-<go version>.json.
 """
@@ -39,7 +39,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions, write_results  # noqa: E402
-from devtools import fixtures, gdbrun  # noqa: E402
+from devtools import fixtures, hostrun  # noqa: E402
+from gdbgomem import releases  # noqa: E402
 
 GOAL_BEYOND_ATTACH_S = 0.5
 GOAL_RATIO = 40.0
@@ -113,7 +114,7 @@ with open({result!r}, "w") as _f:
 
 
 def lldb_argv(pid: int, *commands: str) -> List[str]:
-    argv = ["lldb-16", "--no-lldbinit", "-b", "-p", str(pid), "-s", str(gdbrun.lldb_init_script())]
+    argv = ["lldb-16", "--no-lldbinit", "-b", "-p", str(pid), "-s", str(hostrun.lldb_init_script())]
     for command in commands:
         argv += ["-o", command]
     return argv
@@ -138,7 +139,7 @@ def lldb_timed_command(workdir: Path, pid: int, command: str) -> dict:
 
 def check_ours(text: str, truth: dict) -> dict:
     """go-goroutines --json must list every live goroutine the runtime counts."""
-    data = gdbrun.json_of(text)
+    data = hostrun.json_of(text)
     rows = data["goroutines"]
     if len(rows) != data["total"]:
         raise BenchError(f"go-goroutines --json: {len(rows)} rows but total {data['total']}")
@@ -172,7 +173,8 @@ def check_peer(text: str, ours: dict) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--go", default="1.27.3", help="Go toolchain version (default 1.27.3)")
+    parser.add_argument("--go", default=releases.newest_release(),
+                        help=f"Go toolchain version (default {releases.newest_release()}, the newest tested)")
     parser.add_argument("--goroutines", type=int, default=100_000,
                         help="extra goroutines parked by the fixture (-park N, default 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is kept")
@@ -212,7 +214,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 gdb_python = ours["python"]
 
                 lean = timed_command(workdir, fixture.pid, DECODE_ONLY_COMMAND, load_ours=True)
-                lean_total = gdbrun.json_of(lean.pop("output"))["total"]
+                lean_total = hostrun.json_of(lean.pop("output"))["total"]
                 if lean_total != counts["rows"]:
                     raise BenchError(f"{DECODE_ONLY_COMMAND!r} counts {lean_total} goroutines, "
                                      f"{OURS_COMMAND!r} listed {counts['rows']}")

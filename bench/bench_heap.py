@@ -19,7 +19,7 @@ truth (in-use span count, MemStats.HeapInuse, the sample's address); a mismatch
 aborts the run. The goals are reported as PASS/MISS; the exit status is 0 either
 way, since this is a measurement, not a test.
 
-    .venv/bin/python bench/bench_heap.py [--go 1.27.3] [--big-heap-mb 1300] [--repeat 3] [--profile]
+    .venv/bin/python bench/bench_heap.py [--go VERSION] [--big-heap-mb 1300] [--repeat 3] [--profile]
 
 Figures are written to bench/results/heap-<go version>.json.
 """
@@ -44,7 +44,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import TIMEOUT, BenchError, base_argv, gdb_run, median, profile_command, tool_versions, write_results  # noqa: E402
-from devtools import fixtures, gdbrun  # noqa: E402
+from devtools import fixtures, hostrun  # noqa: E402
+from gdbgomem import releases  # noqa: E402
 
 
 DEFAULT_BIG_HEAP_MB = 1300
@@ -107,7 +108,7 @@ def session(workdir: Path, pid: int, commands: List[str]) -> dict:
 
 def check_spans(text: str, min_spans: int) -> dict:
     """go-spans --summary --json: enough in-use spans for the figures to mean anything."""
-    data = gdbrun.json_of(text)
+    data = hostrun.json_of(text)
     total = data["total_spans"]
     if sum(c["spans"] for c in data["classes"]) != total:
         raise BenchError(f"{SPANS_COMMAND}: the classes add up to {sum(c['spans'] for c in data['classes'])} "
@@ -120,7 +121,7 @@ def check_spans(text: str, min_spans: int) -> dict:
 
 def check_heap(text: str, truth: dict, spans: dict) -> dict:
     """go-heap --json: HeapInuse as the fixture read it, and the same in-use spans as go-spans."""
-    data = gdbrun.json_of(text)
+    data = hostrun.json_of(text)
     inuse = data["heap_inuse_bytes"]
     if inuse != truth["memstats"]["heap_inuse"]:
         raise BenchError(f"{HEAP_COMMAND}: heap_inuse_bytes {inuse}, the fixture's MemStats.HeapInuse "
@@ -133,7 +134,7 @@ def check_heap(text: str, truth: dict, spans: dict) -> dict:
 
 def check_span(text: str, sample: dict) -> None:
     """go-span ADDR --json: the sample object, allocated, holding what the fixture wrote in it."""
-    data = gdbrun.json_of(text)
+    data = hostrun.json_of(text)
     obj = data["object"]
     if obj is None or obj["base"] != sample["addr"] or not obj["allocated"]:
         raise BenchError(f"go-span 0x{sample['addr']:x}: expected the allocated object at that address, got "
@@ -150,7 +151,8 @@ def gdbgomem_diff() -> Optional[str]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--go", default="1.27.3", help="Go toolchain version (default 1.27.3)")
+    parser.add_argument("--go", default=releases.newest_release(),
+                        help=f"Go toolchain version (default {releases.newest_release()}, the newest tested)")
     parser.add_argument("--big-heap-mb", type=int, default=DEFAULT_BIG_HEAP_MB,
                         help=f"MiB of extra small objects the fixture allocates (default {DEFAULT_BIG_HEAP_MB})")
     parser.add_argument("--min-spans", type=int, default=MIN_SPANS,

@@ -30,7 +30,7 @@ runtime.NumGoroutine()); a mismatch aborts the run. A missed goal gets a cProfil
 command (same cache state) in a driver process of its own, printed after the table; --profile
 profiles every command. The exit status is 0 whether or not a goal is met.
 
-    .venv/bin/python bench/bench_offline.py [--go 1.27.3] [--big-heap-mb 2200] [--goroutines 100000] [--repeat 3]
+    .venv/bin/python bench/bench_offline.py [--go VERSION] [--big-heap-mb 2200] [--goroutines 100000] [--repeat 3]
 
 Figures are written to bench/results/offline-<go version>.json. The cores are deleted at the end
 of their scenario.
@@ -60,7 +60,8 @@ if str(ROOT) not in sys.path:
 from bench.bench_goroutines import check_ours  # noqa: E402
 from bench.bench_heap import gdbgomem_diff  # noqa: E402
 from bench.common import TIMEOUT, BenchError, median, tool_versions, write_results  # noqa: E402
-from devtools import fixtures, gdbrun  # noqa: E402
+from devtools import fixtures, hostrun  # noqa: E402
+from gdbgomem import releases  # noqa: E402
 
 
 DEFAULT_BIG_HEAP_MB = 2200
@@ -77,13 +78,13 @@ GIB = 1 << 30
 GNU_TIME = "/usr/bin/time"  # Debian package `time`: peak RSS of the command alone
 
 # Imports what `gdbgomem core` imports, opens the binary and the core and checks them as it does
-# before it runs a command (gdbgomem.offline.main), then stops: the cost every command pays.
+# before it runs a command (gdbgomem.hosts.standalone.main), then stops: the cost every command pays.
 OPEN_ONLY = """\
 import sys
-import gdbgomem.cli, gdbgomem.offline
-from gdbgomem.runtime.process import GoProcess
-from gdbgomem.target.core import CoreTarget
-GoProcess(CoreTarget(sys.argv[1], sys.argv[2])).check()
+import gdbgomem.cli, gdbgomem.hosts.standalone
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.hosts.standalone import CoreTarget
+GoRuntime(CoreTarget(sys.argv[1], sys.argv[2])).check()
 """
 
 # One `gdbgomem core BINARY CORE -- WORDS`, output thrown away, then the process's memory as the
@@ -93,9 +94,9 @@ GoProcess(CoreTarget(sys.argv[1], sys.argv[2])).check()
 MEMORY_DRIVER = """\
 import contextlib, json, os, sys
 binary, core, output, words = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-from gdbgomem import offline
+from gdbgomem.hosts import standalone
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-    status = offline.main(binary, core, words)
+    status = standalone.main(binary, core, words)
 found = {}
 with open("/proc/self/status") as f:
     for line in f:
@@ -115,8 +116,8 @@ binary, core, output, top, words = sys.argv[1], sys.argv[2], sys.argv[3], int(sy
 profile = cProfile.Profile()
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
     profile.enable()
-    from gdbgomem import offline
-    status = offline.main(binary, core, words)
+    from gdbgomem.hosts import standalone
+    status = standalone.main(binary, core, words)
     profile.disable()
 text = io.StringIO()
 for order in ("cumulative", "tottime"):
@@ -198,7 +199,7 @@ def json_output(measured: Measured, what: str) -> dict:
         raise BenchError(f"{what}: gdbgomem says the core is truncated, the figures would not be of a whole core:\n"
                          f"{measured.stderr[-2000:]}")
     try:
-        return gdbrun.json_of(measured.stdout)
+        return hostrun.json_of(measured.stdout)
     except (AssertionError, ValueError) as error:
         raise BenchError(f"{what}: no JSON in the output ({error})") from None
 
@@ -369,7 +370,7 @@ def fixed_costs(workdir_root: Path, repeat: int, env: Dict[str, str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-offline-startup-", dir=workdir_root) as tmp:
         workdir = Path(tmp)
         for run in range(repeat + 1):  # run 0 is untimed: it fills the bytecode cache
-            for key, code in (("python", "pass"), ("imports", "import gdbgomem.cli, gdbgomem.offline")):
+            for key, code in (("python", "pass"), ("imports", "import gdbgomem.cli, gdbgomem.hosts.standalone")):
                 m = measure([sys.executable, "-c", code], workdir, env)
                 if run == 0:
                     continue
@@ -380,7 +381,8 @@ def fixed_costs(workdir_root: Path, repeat: int, env: Dict[str, str]) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--go", default="1.27.3", help="Go toolchain version (default 1.27.3)")
+    parser.add_argument("--go", default=releases.newest_release(),
+                        help=f"Go toolchain version (default {releases.newest_release()}, the newest tested)")
     parser.add_argument("--big-heap-mb", type=int, default=DEFAULT_BIG_HEAP_MB,
                         help=f"MiB of extra small objects of the heap fixture (default {DEFAULT_BIG_HEAP_MB})")
     parser.add_argument("--min-core-gib", type=float, default=MIN_CORE_GIB,

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from devtools import gdbrun  # noqa: E402
+from devtools import hostrun  # noqa: E402
 
 TIMEOUT = 600  # seconds per gdb run: runtime-gdb.py takes tens of seconds on 100k goroutines
 
@@ -53,7 +53,7 @@ def gdb_run(argv: List[str]) -> Tuple[float, str]:
 def base_argv(pid: int, load_ours: bool) -> List[str]:
     argv = ["gdb", "-nx", "-batch", "-p", str(pid)]
     if load_ours:
-        argv += ["-x", str(gdbrun.load_script())]
+        argv += ["-x", str(hostrun.load_script())]
     return argv
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from devtools import fixtures, gdbrun
+from devtools import fixtures, hostrun
+from gdbgomem import releases
 
 
 def main(version: str) -> int:
@@ -17,7 +18,7 @@ def main(version: str) -> int:
         commands = ["go-help", "go-info", "go-goroutines --limit 10", "go-threads",
                     f"go-g {truth['locked']['goid']}",
                     f"go-stack {truth['deep']['goid']} --frame-size 512", "go-stack"]
-        argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set pagination off", "-x", str(gdbrun.load_script()),
+        argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set pagination off", "-x", str(hostrun.load_script()),
                 "-p", str(fixture.pid)]
         for command in commands:
             argv += ["-ex", f"echo \\n(gdb) {command}\\n", "-ex", command]
@@ -33,4 +34,4 @@ def main(version: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "1.27.3"))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else releases.newest_release()))

@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+from gdbgomem import releases
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("GDBGOMEM_CACHE", ROOT / ".cache"))
 FIXTURES = ROOT / "fixtures"
-ALL_GO_VERSIONS = ["1.21.13", "1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"]
 
 
 def go_versions() -> List[str]:
-    """The versions to test: GO_VERSIONS (space separated), default all seven."""
+    """The versions to test: GO_VERSIONS (space separated), default every tested release."""
     chosen = os.environ.get("GO_VERSIONS", "").split()
-    return chosen or list(ALL_GO_VERSIONS)
+    return chosen or releases.tested_releases()
 
 
 def goroot(version: str) -> Path:

@@ -1,11 +1,11 @@
 """gdbgomem: what the Go runtime sees inside a Go process, read from gdb or from a core file.
 
-Layers (dependencies point down only):
-  target/    where bytes, symbols, types and threads come from (gdb, core files)
-  runtime/   pure decoders of the Go runtime's structures over a Target
-  commands/  one module per command family: arguments -> runtime -> Report
+Layers (docs/architecture.md says what may import what):
+  elf/       files on disk: the Go binary (ELF, symbols, DWARF, layout cache), core files
+  runtime/   pure decoders of the Go runtime's structures over a Target (no debugger imports)
+  commands/  one module per subject: arguments -> runtime -> Report
   render/    Report -> text (tables, colors) or JSON
-  frontends/ thin glue that registers the commands with a debugger
+  hosts/     one module per way in (gdb, lldb, standalone): its Target, its commands, its events
   api.py     the same decoders for scripts: open_core(), current()
 """
 

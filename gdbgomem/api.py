@@ -14,67 +14,67 @@ from gdbgomem.runtime.arenas import Arena, all_arenas
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.objects import HeapObject, object_at, span_of
 from gdbgomem.runtime.pages import PageCounts, page_counts
-from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.sizeclasses import SizeClass, size_classes
 from gdbgomem.runtime.spans import Span, all_spans
-from gdbgomem.runtime.stacks import StackView, stack_of_goroutine
+from gdbgomem.runtime.stack_view import StackView, stack_of_goroutine
 from gdbgomem.runtime.threads import Thread, all_threads, attach_threads, thread_of_goroutine
 
 
 class GoProgram:
     """A Go process or core. Results are cached until the process resumes (in gdb)."""
 
-    def __init__(self, proc: GoProcess):
-        proc.check()
-        self.proc = proc
+    def __init__(self, rt: GoRuntime):
+        rt.check()
+        self.rt = rt
 
     @property
     def go_version(self) -> str:
-        return self.proc.version_string
+        return self.rt.version_string
 
     def goroutines(self, include_dead: bool = False) -> List[Goroutine]:
-        goroutines = all_goroutines(self.proc)
-        attach_threads(self.proc, goroutines)
+        goroutines = all_goroutines(self.rt)
+        attach_threads(self.rt, goroutines)
         return [g for g in goroutines if include_dead or not g.is_dead]
 
     def threads(self) -> List[Thread]:
-        return all_threads(self.proc)
+        return all_threads(self.rt)
 
     def stack(self, goid: int) -> StackView:
         """A goroutine's stack: bounds, guard, and frames (StackView.frames)."""
         self.goroutines()
-        g = find_goroutine(self.proc, goid)
-        return stack_of_goroutine(self.proc, g, thread_of_goroutine(self.proc, g))
+        g = find_goroutine(self.rt, goid)
+        return stack_of_goroutine(self.rt, g, thread_of_goroutine(self.rt, g))
 
     def spans(self, include_free: bool = False) -> List[Span]:
-        return [s for s in all_spans(self.proc) if include_free or s.state != "free"]
+        return [s for s in all_spans(self.rt) if include_free or s.state != "free"]
 
     def span_of(self, address: int) -> Optional[Span]:
         """The span whose pages hold address, None outside the heap."""
-        span = span_of(self.proc, address)
+        span = span_of(self.rt, address)
         return span if span is not None and span.base <= address < span.end and span.state != "free" else None
 
     def object_at(self, address: int) -> Optional[HeapObject]:
         span = self.span_of(address)
-        return object_at(self.proc, span, address) if span is not None else None
+        return object_at(self.rt, span, address) if span is not None else None
 
     def arenas(self) -> List[Arena]:
-        return all_arenas(self.proc)
+        return all_arenas(self.rt)
 
     def pages(self) -> PageCounts:
-        return page_counts(self.proc)
+        return page_counts(self.rt)
 
     def size_classes(self) -> List[SizeClass]:
-        return size_classes(self.proc)
+        return size_classes(self.rt)
 
 
 def open_core(binary: str, core: str) -> GoProgram:
     """A core dump of a Go program, read with its executable, without a debugger."""
-    from gdbgomem.target.core import CoreTarget
-    return GoProgram(GoProcess(CoreTarget(binary, core)))
+    from gdbgomem.hosts.standalone import CoreTarget
+    return GoProgram(GoRuntime(CoreTarget(binary, core)))
 
 
 def current() -> GoProgram:
     """Inside gdb: the selected inferior (a live process or a core)."""
-    from gdbgomem.frontends.gdb import current_process
-    return GoProgram(current_process())
+    from gdbgomem.hosts.gdb import current_runtime
+    return GoProgram(current_runtime())

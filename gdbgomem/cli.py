@@ -1,5 +1,6 @@
-"""The `gdbgomem` console command: `gdbinit` prints the lines that load the extension into
-gdb; `core` runs the commands on a core dump without a debugger (gdbgomem.offline).
+"""The `gdbgomem` console command: `gdbinit` and `lldbinit` print the lines that load the
+extension into gdb or lldb; `core` runs the commands on a core dump without a debugger
+(gdbgomem.hosts.standalone).
 
 gdb embeds the system's Python, not the virtualenv gdbgomem was installed in,
 so the printed lines put this package and its dependencies on gdb's sys.path.
@@ -39,7 +40,7 @@ def gdbinit_text() -> str:
         "    if _p not in sys.path: sys.path.insert(0, _p)",
         "if sys.version_info[:2] < (3, 10): gdb.write('gdbgomem needs Python >= 3.10 in gdb; gdb has %d.%d\\n' % sys.version_info[:2])",
         "else:",
-        "    import gdbgomem.frontends.gdb",
+        "    import gdbgomem.hosts.gdb",
         f"# installed with Python {me}; gdbgomem and its dependencies are pure Python, so gdb's own Python 3 may differ",
         "end",
     ])
@@ -50,7 +51,7 @@ def lldbinit_text() -> str:
     return "\n".join([
         "# gdbgomem: Go runtime commands (go-help lists them)",
         f"script import sys; [sys.path.insert(0, p) for p in {roots!r} if p not in sys.path]",
-        "command script import gdbgomem.frontends.lldb",
+        "command script import gdbgomem.hosts.lldb",
     ])
 
 
@@ -72,9 +73,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "lldbinit":
         print(lldbinit_text())
         return 0
-    from gdbgomem import offline
+    from gdbgomem.hosts import standalone
     words = args.words[1:] if args.words[:1] == ["--"] else args.words
-    return offline.main(args.binary, args.core, words)
+    return standalone.main(args.binary, args.core, words)
 
 
 if __name__ == "__main__":

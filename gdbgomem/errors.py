@@ -1,4 +1,5 @@
-"""Errors a user can act on. Front ends print them as one line: `gdbgomem: <what> (<hint>)`."""
+"""Errors a user can act on. Every host prints them as one line: `gdbgomem: <what> (<hint>)`
+(gdbgomem.commands.base.run_for_user)."""
 
 
 class GoMemError(Exception):

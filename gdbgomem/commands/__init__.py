@@ -1,18 +1,20 @@
-"""Every command, declared once; front ends register each of COMMANDS."""
+"""Every command, declared once; each host (gdbgomem.hosts) registers each of COMMANDS.
+
+A new command: a Command subclass in the module of its subject, and one entry below.
+"""
 
 from __future__ import annotations
 
 from typing import List
 
 from gdbgomem.commands.arenas import ArenasCommand
-from gdbgomem.commands.backtrace import BacktraceCommand
 from gdbgomem.commands.base import Command
 from gdbgomem.commands.goroutines import GoroutineCommand, GoroutinesCommand
-from gdbgomem.commands.heap import HeapCommand, SizeClassesCommand, SpansCommand
+from gdbgomem.commands.heap import HeapCommand, SizeClassesCommand
 from gdbgomem.commands.info import InfoCommand
 from gdbgomem.commands.pages import PagesCommand
-from gdbgomem.commands.span import SpanCommand
-from gdbgomem.commands.stack import StackCommand
+from gdbgomem.commands.spans import SpanCommand, SpansCommand
+from gdbgomem.commands.stacks import BacktraceCommand, StackCommand
 from gdbgomem.commands.threads import ThreadsCommand
 from gdbgomem.render.report import Report, Styled, Table
 
@@ -22,7 +24,7 @@ class HelpCommand(Command):
     summary = "list the gdbgomem commands"
     needs_go = False
 
-    def run(self, proc, args):
+    def run(self, rt, args):
         report = Report({"commands": [{"name": c.name, "summary": c.summary} for c in COMMANDS]})
         report.add(Table(["COMMAND", "WHAT IT SHOWS"], [[Styled(c.name, "function"), c.summary] for c in COMMANDS]))
         report.add("Every command takes --help and --json.")

@@ -28,9 +28,9 @@ class ArenasCommand(Command):
                             help=f"pages per character (default {PAGES_PER_CHAR}); a character shows the most "
                                  "common kind among its pages, in-use pages winning ties")
 
-    def run(self, proc, args):
-        arenas = all_arenas(proc)
-        maps = {a.index: page_kinds(proc, a) for a in arenas} if args.map else {}
+    def run(self, rt, args):
+        arenas = all_arenas(rt)
+        maps = {a.index: page_kinds(rt, a) for a in arenas} if args.map else {}
         report = Report({"arenas": [
             {"index": a.index, "l1": a.l1, "l2": a.l2, "base": a.base, "heap_arena": a.address, "spans": a.spans,
              "pages_in_use": a.pages_in_use, "span_starts_in_use": a.span_starts_in_use,

@@ -1,19 +1,22 @@
 """Command: an argparse spec plus a run() that turns runtime data into a Report.
 
-A command is declared once here and registered by every front end; the front
-end only supplies the argument string, a GoProcess and a place to write.
+A command is declared once and registered by every host; the host only supplies
+the argument string, a GoRuntime and a place to write. run_for_user is the one
+place where any failure becomes the one line a user reads, for every host.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+import traceback
+from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report
 from gdbgomem.render.text import render_json, render_text
-from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.goruntime import GoRuntime
 
 
 class HelpRequested(Exception):
@@ -59,11 +62,11 @@ class Command:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare this command's own arguments."""
 
-    def run(self, proc: GoProcess, args: argparse.Namespace) -> Report:
+    def run(self, rt: GoRuntime, args: argparse.Namespace) -> Report:
         raise NotImplementedError
 
 
-def execute(command: Command, argument_string: str, get_process: Callable[[], GoProcess],
+def execute(command: Command, argument_string: str, get_runtime: Callable[[], GoRuntime],
             color: bool) -> str:
     """Parse, run and render one command line; raises GoMemError for the user to see."""
     try:
@@ -74,12 +77,39 @@ def execute(command: Command, argument_string: str, get_process: Callable[[], Go
         args = command.parser().parse_args(argv)
     except HelpRequested as shown:
         return shown.text.rstrip("\n")
-    proc = None
+    rt = None
     if command.needs_go:  # go-help needs no program, and no debugger target either
-        proc = get_process()
-        proc.check(need_process=command.needs_process)
-    report = command.run(proc, args)
+        rt = get_runtime()
+        rt.check(need_process=command.needs_process)
+    report = command.run(rt, args)
     return render_json(report) if args.json else render_text(report, color)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a host shows for one command line: the output, or the one-line error."""
+
+    output: Optional[str] = None
+    error: Optional[str] = None
+
+
+def run_for_user(command: Command, argument_string: str, get_runtime: Callable[[], GoRuntime], color: bool,
+                 debug: bool = False, debug_hint: str = "") -> Outcome:
+    """execute(), with every failure turned into `gdbgomem: <cause> (<what to do>)`.
+
+    A GoMemError is the user's to act on; anything else is a bug of gdbgomem, reported
+    in one line too so the debugger session goes on (with debug, its traceback first)."""
+    try:
+        return Outcome(output=execute(command, argument_string, get_runtime, color))
+    except GoMemError as exc:
+        return Outcome(error=f"gdbgomem: {exc}")
+    except KeyboardInterrupt:
+        return Outcome(error="gdbgomem: interrupted")
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        hint = f" ({debug_hint})" if debug_hint else ""
+        return Outcome(error=f"gdbgomem: internal error in {command.name}: {type(exc).__name__}: {exc}{hint}")
 
 
 def positive_int(text: str) -> int:

@@ -11,15 +11,15 @@ from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
-from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.threads import all_threads, attach_threads, thread_of_goroutine
 
 TEXT_LIMIT = 200  # text rows shown when --limit is not given; JSON holds every row
 
 
-def listing(proc: GoProcess) -> List[Goroutine]:
-    goroutines = all_goroutines(proc)
-    attach_threads(proc, goroutines)
+def listing(rt: GoRuntime) -> List[Goroutine]:
+    goroutines = all_goroutines(rt)
+    attach_threads(rt, goroutines)
     return goroutines
 
 
@@ -29,38 +29,38 @@ def status_cell(g: Goroutine) -> Styled:
     return Styled(g.status + (" (scan)" if g.scan else ""), style)
 
 
-def waited_ns(proc: GoProcess, g: Goroutine, now: Optional[int] = None) -> Optional[int]:
+def waited_ns(rt: GoRuntime, g: Goroutine, now: Optional[int] = None) -> Optional[int]:
     """How long the goroutine has waited, where the runtime recorded when it began.
 
     g.waitsince is only set by the GC (mgcmark.go) and is a nanotime() value;
     on a live process on this machine CLOCK_MONOTONIC is the same clock. A core
     has no "now", so there it stays unknown.
     """
-    if not g.waitsince or proc.target.is_core or g.status not in ("waiting", "syscall"):
+    if not g.waitsince or rt.target.is_core or g.status not in ("waiting", "syscall"):
         return None
     return max(0, (now or time.monotonic_ns()) - g.waitsince)
 
 
-def created_by(proc: GoProcess, g: Goroutine) -> Optional[dict]:
+def created_by(rt: GoRuntime, g: Goroutine) -> Optional[dict]:
     """The `go` statement that started g; none for goroutine 1, which rt0_go starts
     (the runtime's own traceback leaves it out too: traceback.go printcreatedby)."""
-    position = proc.position_of_call(g.gopc) if g.gopc and g.goid != 1 else None
+    position = rt.position_of_call(g.gopc) if g.gopc and g.goid != 1 else None
     if position is None:
         return None
     return {"function": position[0], "file": position[1], "line": position[2]}
 
 
-def goroutine_json(proc: GoProcess, g: Goroutine) -> dict:
+def goroutine_json(rt: GoRuntime, g: Goroutine) -> dict:
     return {
         "goid": g.goid, "address": g.address, "status": g.status.lower().replace(" ", "_"),
         "status_code": g.status_code, "scan": g.scan, "wait_reason": g.wait_reason,
-        "waitsince": g.waitsince or None, "waited_ns": waited_ns(proc, g),
+        "waitsince": g.waitsince or None, "waited_ns": waited_ns(rt, g),
         "stack_lo": g.stack_lo, "stack_hi": g.stack_hi, "stack_size": g.stack_size,
         "stack_used": (g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else None,
         "sp": g.sp, "pc": g.pc, "function": g.function,
         "user_function": g.user_function, "user_file": g.user_file, "user_line": g.user_line,
-        "start_function": proc.function_at(g.startpc) if g.startpc else None,
-        "created_by": created_by(proc, g), "parent_goid": g.parent_goid,
+        "start_function": rt.function_at(g.startpc) if g.startpc else None,
+        "created_by": created_by(rt, g), "parent_goid": g.parent_goid,
         "m_id": g.m_id, "thread_id": g.thread_id, "locked_to_thread": bool(g.lockedm),
     }
 
@@ -75,9 +75,9 @@ class RowEncoder:
     at 100 000 rows.
     """
 
-    def __init__(self, proc: GoProcess):
-        self.proc = proc
-        self.now = None if proc.target.is_core else time.monotonic_ns()
+    def __init__(self, rt: GoRuntime):
+        self.rt = rt
+        self.now = None if rt.target.is_core else time.monotonic_ns()
         self._tails: dict = {}
 
     def tail(self, g: Goroutine) -> str:
@@ -86,12 +86,12 @@ class RowEncoder:
         try:
             return self._tails[key]
         except KeyError:
-            made = created_by(self.proc, g)
+            made = created_by(self.rt, g)
             fields = {
                 "status": g.status.lower().replace(" ", "_"), "status_code": g.status_code, "scan": g.scan,
                 "wait_reason": g.wait_reason, "function": g.function, "user_function": g.user_function,
                 "user_file": g.user_file, "user_line": g.user_line,
-                "start_function": self.proc.function_at(g.startpc) if g.startpc else None,
+                "start_function": self.rt.function_at(g.startpc) if g.startpc else None,
                 "created_by": made, "locked_to_thread": bool(g.lockedm)}
             encoded = self._tails[key] = json.dumps(fields, separators=(",", ":"))[1:-1]
             return encoded
@@ -128,10 +128,10 @@ def _matches(g: Goroutine, args) -> bool:
     return True
 
 
-def _wait_text(proc: GoProcess, g: Goroutine) -> str:
+def _wait_text(rt: GoRuntime, g: Goroutine) -> str:
     if not g.wait_reason:
         return "-"
-    waited = waited_ns(proc, g)
+    waited = waited_ns(rt, g)
     return g.wait_reason + (f", {_duration(waited)}" if waited is not None else "")
 
 
@@ -161,13 +161,13 @@ class GoroutinesCommand(Command):
         parser.add_argument("--limit", type=positive_int, metavar="N",
                             help=f"show at most N rows (0 = all; text default {TEXT_LIMIT}, JSON default all)")
 
-    def run(self, proc, args):
-        everything = listing(proc)
+    def run(self, rt, args):
+        everything = listing(rt)
         chosen = [g for g in everything if _matches(g, args)]
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = chosen[:limit] if limit else chosen
         totals = Counter(g.status for g in chosen)
-        data = {"goroutines": RowEncoder(proc).rows(shown) if args.json else [],
+        data = {"goroutines": RowEncoder(rt).rows(shown) if args.json else [],
                 "total": len(chosen), "shown": len(shown), "by_status": dict(totals),
                 "allglen": len(everything)}
         report = Report(data)
@@ -177,8 +177,8 @@ class GoroutinesCommand(Command):
         for g in shown:
             where = f"{g.user_function} {_short(g.user_file)}:{g.user_line}" if g.user_function and g.user_line \
                 else (g.user_function or "-")
-            made = created_by(proc, g)
-            rows.append([g.goid, status_cell(g), _wait_text(proc, g),
+            made = created_by(rt, g)
+            rows.append([g.goid, status_cell(g), _wait_text(rt, g),
                          f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
                          Styled(hexaddr(g.stack_lo), "address"), humanize(g.stack_size),
                          humanize(g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else "-",
@@ -200,12 +200,12 @@ class GoroutineCommand(Command):
     def add_arguments(self, parser):
         parser.add_argument("goid", type=positive_int, help="the goroutine id")
 
-    def run(self, proc, args):
-        listing(proc)
-        g = find_goroutine(proc, args.goid)
-        thread = thread_of_goroutine(proc, g)
-        preempt = g.stackguard0 == proc.stack_preempt
-        data = goroutine_json(proc, g)
+    def run(self, rt, args):
+        listing(rt)
+        g = find_goroutine(rt, args.goid)
+        thread = thread_of_goroutine(rt, g)
+        preempt = g.stackguard0 == rt.stack_preempt
+        data = goroutine_json(rt, g)
         data.update({
             "stackguard0": g.stackguard0, "stackguard1": g.stackguard1, "preempt_requested": preempt,
             "sched": {"sp": g.sched_sp, "pc": g.sched_pc, "bp": g.sched_bp},
@@ -218,7 +218,7 @@ class GoroutineCommand(Command):
         fields = [
             ("goroutine", f"{g.goid} at {hexaddr(g.address)}"),
             ("status", status_cell(g)),
-            ("wait reason", _wait_text(proc, g)),
+            ("wait reason", _wait_text(rt, g)),
             ("function", g.function or "-"),
             ("user frame", f"{g.user_function or '-'} {_short(g.user_file) or ''}:{g.user_line or ''}"
              if g.user_function else "-"),
@@ -232,17 +232,17 @@ class GoroutineCommand(Command):
             ("sched", f"sp {hexaddr(g.sched_sp)}  pc {hexaddr(g.sched_pc)}  bp {hexaddr(g.sched_bp)}"),
             ("syscall", f"sp {hexaddr(g.syscall_sp)}  pc {hexaddr(g.syscall_pc)}"),
             ("m", f"M {thread.id}, thread {thread.procid}" if thread else "-"),
-            ("locked to M", _locked_text(proc, g)),
+            ("locked to M", _locked_text(rt, g)),
             ("panic / defer", f"{'yes' if g.panic else 'no'} / {'yes' if g.defer else 'no'}"),
         ]
         report.add(Table(["FIELD", "VALUE"], [[Styled(k, "heading"), v] for k, v in fields]))
         return report
 
 
-def _locked_text(proc: GoProcess, g: Goroutine) -> str:
+def _locked_text(rt: GoRuntime, g: Goroutine) -> str:
     if not g.lockedm:
         return "no"
-    thread = next((t for t in all_threads(proc) if t.address == g.lockedm), None)
+    thread = next((t for t in all_threads(rt) if t.address == g.lockedm), None)
     return f"M {thread.id}, thread {thread.procid}" if thread else hexaddr(g.lockedm)
 
 

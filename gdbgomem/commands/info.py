@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import struct
 
+from gdbgomem import releases
 from gdbgomem.commands.base import Command
 from gdbgomem.render.report import Report, Styled, Table
-from gdbgomem.runtime import version as goversion
 from gdbgomem.runtime.goroutines import all_goroutines
 from gdbgomem.runtime.threads import all_threads
 
@@ -17,31 +17,31 @@ class InfoCommand(Command):
     name = "go-info"
     summary = "Go version, pointer size, layout source, counts of goroutines, Ms and Ps"
 
-    def run(self, proc, args):
-        target = proc.target
-        goroutines = all_goroutines(proc)
-        threads = all_threads(proc)
-        nprocs = len(proc.all_p())
+    def run(self, rt, args):
+        target = rt.target
+        goroutines = all_goroutines(rt)
+        threads = all_threads(rt)
+        nprocs = len(rt.all_p())
         gomaxprocs_at = target.symbol_address("runtime.gomaxprocs")
         raw = target.try_read(gomaxprocs_at, 4) if gomaxprocs_at is not None else None
         gomaxprocs = struct.unpack("<i", raw)[0] if raw else None
-        layouts = {name: proc.layout(name).size for name in KEY_TYPES}
+        layouts = {name: rt.layout(name).size for name in KEY_TYPES}
         live = [g for g in goroutines if not g.is_dead]
         data = {
-            "go_version": proc.version_string, "tested": goversion.is_tested(proc.version),
-            "pointer_size": proc.pointer_size, "executable": target.executable, "pid": target.pid,
+            "go_version": rt.version_string, "tested": releases.is_tested(rt.version),
+            "pointer_size": rt.pointer_size, "executable": target.executable, "pid": target.pid,
             "core": target.is_core, "layout_source": "DWARF",
             "layouts": {name: {"size": size} for name, size in layouts.items()},
             "goroutines": len(live), "allglen": len(goroutines), "ms": len(threads), "ps": nprocs,
             "gomaxprocs": gomaxprocs,
         }
         report = Report(data)
-        version = proc.version_string + ("" if data["tested"] else " (newer than the releases gdbgomem was tested on)")
+        version = rt.version_string + ("" if data["tested"] else " (newer than the releases gdbgomem was tested on)")
         rows = [
             ["Go version", Styled(version, "heading" if data["tested"] else "warning")],
             ["target", f"{'core file' if target.is_core else 'live process'}, pid {target.pid}"],
             ["executable", target.executable or "-"],
-            ["pointer size", proc.pointer_size],
+            ["pointer size", rt.pointer_size],
             ["layouts", "DWARF of the binary: " + ", ".join(f"{n} {s} B" for n, s in layouts.items())],
             ["goroutines", f"{len(live)} (allgs holds {len(goroutines)}, dead ones included)"],
             ["Ms (threads)", len(threads)],

@@ -28,22 +28,22 @@ class PagesCommand(Command):
                             help="show every entry of summary level N (0-4) and no other level")
         parser.add_argument("--chunk", metavar="ADDR", help="draw the bitmaps of the chunk holding ADDR")
 
-    def run(self, proc, args):
+    def run(self, rt, args):
         if args.level is not None and args.level >= SUMMARY_LEVELS:
             raise GoMemError(f"go-pages: no summary level {args.level}", "levels are 0 (root) to 4 (chunks)")
-        pa = page_allocator(proc)
-        counts = page_counts(proc)
-        run, run_at = largest_free_run(proc)
+        pa = page_allocator(rt)
+        counts = page_counts(rt)
+        run, run_at = largest_free_run(rt)
         wanted = [args.level] if args.level is not None else range(SUMMARY_LEVELS)
-        levels = [{"level": level, "entries": [vars(s) for s in summaries(proc, level)]} for level in wanted]
+        levels = [{"level": level, "entries": [vars(s) for s in summaries(rt, level)]} for level in wanted]
         chunks = sum(1 for base, limit in counts.ranges for _ in pa.chunks(base, limit))
         data = {"ranges": [{"base": b, "limit": e} for b, e in counts.ranges], "chunks_in_use": chunks,
                 "in_use_pages": counts.in_use_pages, "free_pages": counts.free_pages,
                 "scavenged_pages": counts.scavenged_pages, "padding_pages": counts.padding_pages,
-                "search_addr": search_address(proc), "largest_free_run_pages": run,
+                "search_addr": search_address(rt), "largest_free_run_pages": run,
                 "largest_free_run_addr": run_at if run else None, "levels": levels}
         if args.chunk is not None:
-            data["chunk"] = self._chunk(proc, args.chunk)
+            data["chunk"] = self._chunk(rt, args.chunk)
         report = Report(data)
         if args.json:
             return report
@@ -75,13 +75,13 @@ class PagesCommand(Command):
         return report
 
     @staticmethod
-    def _chunk(proc, expression: str) -> dict:
-        address = proc.target.evaluate_address(expression)
-        found = chunk_bits(proc, address)
+    def _chunk(rt, expression: str) -> dict:
+        address = rt.target.evaluate_address(expression)
+        found = chunk_bits(rt, address)
         if found is None:
             raise GoMemError(f"no page allocator chunk holds 0x{address:x}", "go-pages lists the heap's ranges")
         base, alloc, scav = found
-        pages = page_allocator(proc).chunk_pages
+        pages = page_allocator(rt).chunk_pages
         glyphs = {(0, 0): ".", (0, 1): "~", (1, 0): "#", (1, 1): "!"}
         picture = "".join(glyphs[(alloc >> i & 1, scav >> i & 1)] for i in range(pages))
         return {"base": base, "alloc_bits": f"{alloc:0{pages // 4}x}", "scavenged_bits": f"{scav:0{pages // 4}x}",

@@ -44,8 +44,8 @@ class ThreadsCommand(Command):
                    "threads), its gsignal stack, the goroutine it runs, its P, and the goroutine\n"
                    "locked to it.")
 
-    def run(self, proc, args):
-        threads = all_threads(proc)
+    def run(self, rt, args):
+        threads = all_threads(rt)
         report = Report({"threads": [thread_json(t) for t in threads]})
         rows = []
         for t in threads:

@@ -11,8 +11,10 @@ import struct
 from dataclasses import dataclass
 from typing import List, Optional
 
+from gdbgomem.runtime.cache import per_stop
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import ARENA_L2_BITS, LOG_HEAP_ARENA_BYTES, PAGES_PER_ARENA
 from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64, page_allocator
-from gdbgomem.runtime.process import GoProcess
 from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.spans import spans_by_address
 
@@ -33,35 +35,32 @@ class Arena:
     page_spans: List[int]       # per page: address of the owning mspan (0 = none)
 
 
-def arena_indexes(proc: GoProcess) -> List[int]:
+def arena_indexes(rt: GoRuntime) -> List[int]:
     """mheap_.heapArenas (1.25+) or mheap_.allArenas: the indexes of the heap's arenas."""
-    mheap = proc.layout("runtime.mheap")
+    mheap = rt.layout("runtime.mheap")
     field = "heapArenas" if mheap.has("heapArenas") else "allArenas"
-    return proc.read_word_slice(proc.global_address("runtime.mheap_") + mheap.offset(field), MAX_ARENAS,
+    return rt.read_word_slice(rt.global_address("runtime.mheap_") + mheap.offset(field), MAX_ARENAS,
                                 f"mheap_.{field}")
 
 
-def all_arenas(proc: GoProcess) -> List[Arena]:
-    return proc.snapshot("arenas", lambda: _read(proc))
-
-
-def _read(proc: GoProcess) -> List[Arena]:
-    log_arena = proc.constant("runtime.logHeapArenaBytes", 26)
-    l2_bits = proc.constant("runtime.arenaL2Bits", 22)
-    pages = proc.constant("runtime.pagesPerArena", 8192)
-    mheap = proc.layout("runtime.mheap")
-    heap_arena = proc.layout("runtime.heapArena")
-    arenas_at = proc.global_address("runtime.mheap_") + mheap.offset("arenas")
-    by_address = spans_by_address(proc)
+@per_stop
+def all_arenas(rt: GoRuntime) -> List[Arena]:
+    log_arena = rt.constant(LOG_HEAP_ARENA_BYTES)
+    l2_bits = rt.constant(ARENA_L2_BITS)
+    pages = rt.constant(PAGES_PER_ARENA)
+    mheap = rt.layout("runtime.mheap")
+    heap_arena = rt.layout("runtime.heapArena")
+    arenas_at = rt.global_address("runtime.mheap_") + mheap.offset("arenas")
+    by_address = spans_by_address(rt)
     out = []
-    for index in sorted(arena_indexes(proc)):
+    for index in sorted(arena_indexes(rt)):
         l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
         base = ((index << log_arena) + ARENA_BASE_OFFSET) & MASK64
-        l2_table = proc.target.try_read(arenas_at + 8 * l1, 8)
+        l2_table = rt.target.try_read(arenas_at + 8 * l1, 8)
         l2_table = struct.unpack("<Q", l2_table)[0] if l2_table else 0
-        raw = proc.target.try_read(l2_table + 8 * l2, 8) if l2_table else None
+        raw = rt.target.try_read(l2_table + 8 * l2, 8) if l2_table else None
         address = struct.unpack("<Q", raw)[0] if raw else None
-        data = proc.target.try_read(address, heap_arena.size) if address else None
+        data = rt.target.try_read(address, heap_arena.size) if address else None
         if data is None:
             out.append(Arena(index, l1, l2, base, address, 0, 0, 0, 0, []))
             continue
@@ -75,12 +74,12 @@ def _read(proc: GoProcess) -> List[Arena]:
     return out
 
 
-def page_kinds(proc: GoProcess, arena: Arena) -> str:
+def page_kinds(rt: GoRuntime, arena: Arena) -> str:
     """One character per page: '#' heap in use, 's' stack or other manual span, '.' free,
     '~' free and scavenged (returned to the OS), ' ' outside the heap's grown ranges."""
-    by_address = spans_by_address(proc)
-    free, scavenged = _free_bits(proc, arena)
-    size = page_size(proc)
+    by_address = spans_by_address(rt)
+    free, scavenged = _free_bits(rt, arena)
+    size = page_size(rt)
     kinds = []
     for page, span_address in enumerate(arena.page_spans):
         span = by_address.get(span_address) if span_address else None
@@ -98,10 +97,10 @@ def page_kinds(proc: GoProcess, arena: Arena) -> str:
     return "".join(kinds)
 
 
-def _free_bits(proc: GoProcess, arena: Arena):
+def _free_bits(rt: GoRuntime, arena: Arena):
     """Pages of the arena inside the heap's ranges that the page allocator has free,
     and those of them scavenged."""
-    pa = page_allocator(proc)
+    pa = page_allocator(rt)
     free, scavenged = set(), set()
     words = pa.chunk_pages // 64
     arena_end = arena.base + len(arena.page_spans) * pa.page

@@ -1,4 +1,4 @@
-"""Goroutines: every runtime.g reachable from runtime.allgs (runtime2.go, proc.go).
+"""Goroutines: every runtime.g reachable from runtime.allgs (runtime2.go, rt.go).
 
 allgs is read as one array of pointers, the g structs in merged blocks, and
 each g decoded with one unpack. Where a goroutine is parked, its stack top is
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.frames import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
-from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.records import RecordDecoder
+from gdbgomem.runtime.cache import per_binary, per_stop
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import G_DEAD, G_WAITING, SCAN_BIT
+from gdbgomem.runtime.struct_decoder import StructDecoder
+from gdbgomem.runtime.unwinder import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
 
 # allglen is bounded by memory: a g is at least 400 bytes, and no process has
 # a terabyte of them. Anything larger is a corrupt core.
@@ -26,7 +28,6 @@ MAX_GOROUTINES = 50_000_000
 STACK_TOP_BYTES = 512
 MAX_USER_WALK = 64                 # runtime frames walked before giving up on a user frame
 MAX_STACK_WALK_READ = 1 << 20      # bytes read for a walk that runs past STACK_TOP_BYTES
-SCAN_BIT_DEFAULT = 0x1000  # runtime._Gscan, when DWARF lacks it
 
 G_MEMBERS = [
     ("stack_lo", "stack.lo"), ("stack_hi", "stack.hi"),
@@ -91,38 +92,37 @@ class Goroutine:
 
     @property
     def is_dead(self) -> bool:
-        return self.status_code == DEAD
+        return self.status_code == G_DEAD
 
 
-def g_decoder(proc: GoProcess) -> RecordDecoder:
-    def compute() -> RecordDecoder:
-        layout = proc.layout("runtime.g")
-        members = list(G_MEMBERS)
-        if not layout.has("atomicstatus.value"):
-            members = [(n, "atomicstatus" if n == "status" else p) for n, p in members]
-        return RecordDecoder(layout, members)
-    return proc.fact("g_decoder", compute)
+@per_binary
+def g_decoder(rt: GoRuntime) -> StructDecoder:
+    layout = rt.layout("runtime.g")
+    members = list(G_MEMBERS)
+    if not layout.has("atomicstatus.value"):
+        members = [(n, "atomicstatus" if n == "status" else p) for n, p in members]
+    return StructDecoder(layout, members)
 
 
-def read_allgs(proc: GoProcess) -> List[int]:
+def read_allgs(rt: GoRuntime) -> List[int]:
     """Addresses of every g the runtime has ever created (runtime.allgs)."""
-    return proc.read_word_slice(proc.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")
+    return rt.read_word_slice(rt.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")
 
 
-def read_goroutine(proc: GoProcess, address: int, data: Optional[bytes] = None) -> Optional[Goroutine]:
-    factory = _factory(proc)
+def read_goroutine(rt: GoRuntime, address: int, data: Optional[bytes] = None) -> Optional[Goroutine]:
+    factory = _factory(rt)
     if data is None:
-        data = proc.target.try_read(address, factory.decoder.size)
+        data = rt.target.try_read(address, factory.decoder.size)
     return factory.make(address, data) if data is not None else None
 
 
 class _Factory:
     """Turns the bytes of a g into a Goroutine, with the per-binary lookups done once."""
 
-    def __init__(self, proc: GoProcess):
-        self.decoder = g_decoder(proc)
-        self.scan_bit = proc.constant("runtime._Gscan", SCAN_BIT_DEFAULT)
-        self.proc = proc
+    def __init__(self, rt: GoRuntime):
+        self.decoder = g_decoder(rt)
+        self.scan_bit = rt.constant(SCAN_BIT)
+        self.rt = rt
         self._status: dict = {}  # code -> name, memoized: looked up once per goroutine
         self._wait: dict = {}
 
@@ -136,43 +136,41 @@ class _Factory:
         code = raw_status & ~self.scan_bit
         status = self._status.get(code)
         if status is None:
-            status = self._status[code] = self.proc.status_name(code)
+            status = self._status[code] = self.rt.status_name(code)
         # the runtime leaves g.waitreason stale once a goroutine runs again; like its own
         # traceback (traceback.go goroutineheader), show it only while the goroutine waits
-        waitreason = waitreason or 0 if code == WAITING else 0
+        waitreason = waitreason or 0 if code == G_WAITING else 0
         wait = self._wait.get(waitreason, 0)
         if wait == 0:
-            wait = self._wait[waitreason] = self.proc.wait_reason(waitreason)
+            wait = self._wait[waitreason] = self.rt.wait_reason(waitreason)
         return Goroutine(address, goid, code, bool(raw_status & self.scan_bit), status,
                          wait, waitsince or 0, lo, hi, guard0, guard1,
                          sched_sp, sched_pc, sched_bp or 0, syscall_sp, syscall_pc, m, lockedm or 0,
                          panic, defer, parent_goid, gopc, startpc)
 
 
-def _factory(proc: GoProcess) -> _Factory:
-    return proc.fact("g_factory", lambda: _Factory(proc))
+@per_binary
+def _factory(rt: GoRuntime) -> _Factory:
+    return _Factory(rt)
 
 
-def all_goroutines(proc: GoProcess) -> List[Goroutine]:
-    """Every g in allgs (dead ones included), decoded; cached until the process resumes."""
-    return proc.snapshot("goroutines", lambda: _read_all(proc))
-
-
-def _read_all(proc: GoProcess) -> List[Goroutine]:
-    addresses = read_allgs(proc)
-    factory = _factory(proc)
+@per_stop
+def all_goroutines(rt: GoRuntime) -> List[Goroutine]:
+    """Every g in allgs (dead ones included), decoded."""
+    addresses = read_allgs(rt)
+    factory = _factory(rt)
     size = factory.decoder.size
-    blobs = proc.target.read_many([(a, size) for a in addresses])
+    blobs = rt.target.read_many([(a, size) for a in addresses])
     out = []
     for address, blob in zip(addresses, blobs):
         g = factory.make(address, blob) if blob is not None else None
         if g is not None:
             out.append(g)
-    _locate_code(proc, out)
+    _locate_code(rt, out)
     return out
 
 
-def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
+def _locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
     """Current function and first non-runtime frame of each parked goroutine.
 
     A parked goroutine's saved pc is a return address (runtime.mcall saved it),
@@ -180,14 +178,14 @@ def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
     STACK_TOP_BYTES of each stack are read in bulk; the rare walk that runs past
     them reads the rest of its stack on its own.
     """
-    parked = [g for g in goroutines if g.status_code != DEAD and g.sched_pc and g.status != "running"]
+    parked = [g for g in goroutines if g.status_code != G_DEAD and g.sched_pc and g.status != "running"]
     regions = []
     for g in parked:
         room = g.stack_hi - g.sched_sp
         regions.append((g.sched_sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
-    tops = proc.target.read_many(regions)
-    steps = _step_cache(proc)
-    function_at, position_of_call, unpack = proc.function_at, proc.position_of_call, _WORD.unpack_from
+    tops = rt.target.read_many(regions)
+    steps = _step_cache(rt)
+    function_at, position_of_call, unpack = rt.function_at, rt.position_of_call, _WORD.unpack_from
     for g, top in zip(parked, tops):
         g.function = function_at(g.sched_pc)
         if top is None:
@@ -209,31 +207,29 @@ def _locate_code(proc: GoProcess, goroutines: List[Goroutine]) -> None:
             if last:
                 break
             if offset > size:
-                more = _rest_of_stack(proc, g, size)
+                more = _rest_of_stack(rt, g, size)
                 if more is None or offset > len(more):
                     break
                 top, size = more, len(more)
             pc = unpack(top, offset - 8)[0]
 
 
-def _rest_of_stack(proc: GoProcess, g: Goroutine, have: int) -> Optional[bytes]:
+def _rest_of_stack(rt: GoRuntime, g: Goroutine, have: int) -> Optional[bytes]:
     """The whole used part of a stack, when its top was not enough (bounded)."""
     room = min(g.stack_hi - g.sched_sp, MAX_STACK_WALK_READ)
-    return proc.target.try_read(g.sched_sp, room) if room > have else None
+    return rt.target.try_read(g.sched_sp, room) if room > have else None
 
 
 _WORD = struct.Struct("<Q")
 _NO_STEP = (None, 0, True, True)
-DEAD = 6     # runtime._Gdead, the same in every release
-WAITING = 4  # runtime._Gwaiting, likewise
 
 
 class _Steps(dict):
     """pc -> (function, frame size, is runtime code, ends the walk), filled on demand."""
 
-    def __init__(self, proc: GoProcess):
+    def __init__(self, rt: GoRuntime):
         super().__init__()
-        self.table = proc.pclntab
+        self.table = rt.pclntab
 
     def fill(self, pc: int):
         result = _NO_STEP
@@ -248,12 +244,13 @@ class _Steps(dict):
         return result
 
 
-def _step_cache(proc: GoProcess) -> _Steps:
-    return proc.fact("unwind_steps", lambda: _Steps(proc))
+@per_binary
+def _step_cache(rt: GoRuntime) -> _Steps:
+    return _Steps(rt)
 
 
-def find_goroutine(proc: GoProcess, goid: int) -> Goroutine:
-    for g in all_goroutines(proc):
+def find_goroutine(rt: GoRuntime, goid: int) -> Goroutine:
+    for g in all_goroutines(rt):
         if g.goid == goid:
             return g
     raise GoMemError(f"no goroutine {goid}", "list them with go-goroutines --all")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import List, Optional
 
-from gdbgomem.target.base import Target
+from gdbgomem.runtime.target import Target
 
 MAX_STRING = 1 << 16  # no runtime name table holds longer strings; bounds corrupt lengths
 

@@ -11,10 +11,12 @@ import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES, LOG_HEAP_ARENA_BYTES,
+                                       PAGES_PER_ARENA)
 from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64
-from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_maker
 from gdbgomem.runtime.sizeclasses import page_size
+from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_maker
 
 INLINE_MARK_BYTES = 128   # sizeof(spanInlineMarkBits), Green Tea GC (mgcmark_greenteagc.go)
 MAX_TYPE_NAME = 1 << 12
@@ -39,108 +41,108 @@ class HeapObject:
     notes: List[str] = field(default_factory=list)
 
 
-def arena_of(proc: GoProcess, address: int) -> Optional[int]:
+def arena_of(rt: GoRuntime, address: int) -> Optional[int]:
     """The *heapArena covering address (mheap_.arenas[l1][l2]), None outside the heap."""
-    log_arena = proc.constant("runtime.logHeapArenaBytes", 26)
-    l1_bits = proc.constant("runtime.arenaL1Bits", 0)
-    l2_bits = proc.constant("runtime.arenaL2Bits", 22)
+    log_arena = rt.constant(LOG_HEAP_ARENA_BYTES)
+    l1_bits = rt.constant(ARENA_L1_BITS)
+    l2_bits = rt.constant(ARENA_L2_BITS)
     index = ((address - ARENA_BASE_OFFSET) & MASK64) >> log_arena
     l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
     if l1 >= 1 << l1_bits:
         return None
-    mheap = proc.layout("runtime.mheap")
-    l2_table = proc.target.try_read(proc.global_address("runtime.mheap_") + mheap.offset("arenas") + 8 * l1, 8)
+    mheap = rt.layout("runtime.mheap")
+    l2_table = rt.target.try_read(rt.global_address("runtime.mheap_") + mheap.offset("arenas") + 8 * l1, 8)
     l2_table = struct.unpack("<Q", l2_table)[0] if l2_table else 0
     if not l2_table:
         return None
-    raw = proc.target.try_read(l2_table + 8 * l2, 8)
+    raw = rt.target.try_read(l2_table + 8 * l2, 8)
     return struct.unpack("<Q", raw)[0] if raw else None
 
 
-def span_of(proc: GoProcess, address: int) -> Optional[Span]:
+def span_of(rt: GoRuntime, address: int) -> Optional[Span]:
     """The span whose pages hold address (any state), as runtime.spanOf finds it."""
-    arena = arena_of(proc, address)
+    arena = arena_of(rt, address)
     if not arena:
         return None
-    pages_per_arena = proc.constant("runtime.pagesPerArena", 8192)
-    spans_at = arena + proc.layout("runtime.heapArena").offset("spans")
-    page = page_size(proc)
-    raw = proc.target.try_read(spans_at + 8 * ((address // page) % pages_per_arena), 8)
+    pages_per_arena = rt.constant(PAGES_PER_ARENA)
+    spans_at = arena + rt.layout("runtime.heapArena").offset("spans")
+    page = page_size(rt)
+    raw = rt.target.try_read(spans_at + 8 * ((address // page) % pages_per_arena), 8)
     span_address = struct.unpack("<Q", raw)[0] if raw else 0
     if not span_address:
         return None
-    make = span_maker(proc)
-    return make(span_address, proc.target.try_read(span_address, make.size))
+    make = span_maker(rt)
+    return make(span_address, rt.target.try_read(span_address, make.size))
 
 
-def object_at(proc: GoProcess, span: Span, address: int) -> Optional[HeapObject]:
+def object_at(rt: GoRuntime, span: Span, address: int) -> Optional[HeapObject]:
     """The object slot of an in-use span holding address; None past the last slot."""
     if span.state != "inuse" or not span.elemsize or not span.base <= address < span.base + span.nelems * span.elemsize:
         return None
     index = (address - span.base) // span.elemsize
     base = span.base + index * span.elemsize
-    allocated = index < span.freeindex or _bit(proc, span.alloc_bits, index)
-    obj = HeapObject(span, index, base, address - base, allocated, _bit(proc, span.gcmark_bits, index))
-    _pointer_words(proc, obj)
+    allocated = index < span.freeindex or _bit(rt, span.alloc_bits, index)
+    obj = HeapObject(span, index, base, address - base, allocated, _bit(rt, span.gcmark_bits, index))
+    _pointer_words(rt, obj)
     return obj
 
 
-def _bit(proc: GoProcess, bitmap: int, index: int) -> bool:
-    raw = proc.target.try_read(bitmap + index // 8, 1) if bitmap else None
+def _bit(rt: GoRuntime, bitmap: int, index: int) -> bool:
+    raw = rt.target.try_read(bitmap + index // 8, 1) if bitmap else None
     return bool(raw and raw[0] & (1 << (index % 8)))
 
 
-def _pointer_words(proc: GoProcess, obj: HeapObject) -> None:
+def _pointer_words(rt: GoRuntime, obj: HeapObject) -> None:
     span, words = obj.span, obj.span.elemsize // 8
-    where = pointer_bits_location(proc, span)
+    where = pointer_bits_location(rt, span)
     obj.pointer_source = where
     if where.startswith("none"):
         obj.pointer_words = [False] * words
     elif where.startswith("span heap bits"):
         bitmap_size = span.bytes // 64
-        bitmap = span.base + span.bytes - bitmap_size - (INLINE_MARK_BYTES if green_tea(proc) and span.elemsize >= 16 else 0)
-        data = proc.target.try_read(bitmap, bitmap_size)
+        bitmap = span.base + span.bytes - bitmap_size - (INLINE_MARK_BYTES if green_tea(rt) and span.elemsize >= 16 else 0)
+        data = rt.target.try_read(bitmap, bitmap_size)
         if data is not None:
             first = (obj.base - span.base) // 8
             bits = int.from_bytes(data, "little")
             obj.pointer_words = [bool(bits >> (first + i) & 1) for i in range(words)]
     elif where in ("malloc header", "largeType"):
-        raw = proc.target.try_read(obj.base, 8) if where == "malloc header" else None
+        raw = rt.target.try_read(obj.base, 8) if where == "malloc header" else None
         typ = struct.unpack("<Q", raw)[0] if raw else span.large_type
         header = 8 if where == "malloc header" else 0
         if typ:
-            obj.type_address, obj.type_name = typ, type_name(proc, typ)
-            mask = type_pointer_mask(proc, typ, (span.elemsize - header) // 8)
+            obj.type_address, obj.type_name = typ, type_name(rt, typ)
+            mask = type_pointer_mask(rt, typ, (span.elemsize - header) // 8)
             if mask is not None:
                 obj.pointer_words = ([False] if header else []) + mask
         if header:
             obj.notes.append("the first word is the malloc header (*abi.Type); the object's data follows it")
     elif where == "arena bitmap":
-        obj.pointer_words = _arena_bitmap_words(proc, obj.base, words)
+        obj.pointer_words = _arena_bitmap_words(rt, obj.base, words)
         if obj.pointer_words is not None and not obj.allocated:
             obj.notes.append("the arena bitmap of a free slot is not maintained: its bits may be junk")
 
 
-def _arena_bitmap_words(proc: GoProcess, base: int, words: int) -> Optional[List[bool]]:
+def _arena_bitmap_words(rt: GoRuntime, base: int, words: int) -> Optional[List[bool]]:
     """Up to Go 1.21: heapArena.bitmap holds one bit per heap word of the arena,
     little-endian within each uintptr (mbitmap.go header comment)."""
-    arena = arena_of(proc, base)
+    arena = arena_of(rt, base)
     if not arena:
         return None
-    arena_words = proc.constant("runtime.heapArenaBytes", 64 << 20) // 8
+    arena_words = rt.constant(HEAP_ARENA_BYTES) // 8
     first = (base // 8) % arena_words
     start, end = first // 8, (first + words + 7) // 8
-    data = proc.target.try_read(arena + proc.layout("runtime.heapArena").offset("bitmap") + start, end - start)
+    data = rt.target.try_read(arena + rt.layout("runtime.heapArena").offset("bitmap") + start, end - start)
     if data is None:
         return None
     bits = int.from_bytes(data, "little") >> (first % 8)
     return [bool(bits >> i & 1) for i in range(words)]
 
 
-def type_pointer_mask(proc: GoProcess, typ: int, words: int) -> Optional[List[bool]]:
+def type_pointer_mask(rt: GoRuntime, typ: int, words: int) -> Optional[List[bool]]:
     """Pointer words of `words` words of memory holding values of type typ (GCData, tiled)."""
-    layout = proc.layout("internal/abi.Type")
-    raw = proc.target.try_read(typ, layout.size)
+    layout = rt.layout("internal/abi.Type")
+    raw = rt.target.try_read(typ, layout.size)
     if raw is None:
         return None
     size = struct.unpack_from("<Q", raw, layout.offset("Size_"))[0]
@@ -152,12 +154,12 @@ def type_pointer_mask(proc: GoProcess, typ: int, words: int) -> Optional[List[bo
     if not size or size % 8 or not gcdata:
         return None
     if tflag & TFLAG_GC_MASK_ON_DEMAND:  # GCData points at where the lazily built mask is kept
-        inner = proc.target.try_read(gcdata, 8)
+        inner = rt.target.try_read(gcdata, 8)
         gcdata = struct.unpack("<Q", inner)[0] if inner else 0
         if not gcdata:
             return None
     type_words = min(ptrbytes // 8, size // 8)
-    mask = proc.target.try_read(gcdata, (type_words + 7) // 8)
+    mask = rt.target.try_read(gcdata, (type_words + 7) // 8)
     if mask is None:
         return None
     bits = int.from_bytes(mask, "little")
@@ -166,20 +168,20 @@ def type_pointer_mask(proc: GoProcess, typ: int, words: int) -> Optional[List[bo
     return [one[i % len(one)] if i < whole else False for i in range(words)]
 
 
-def type_name(proc: GoProcess, typ: int) -> Optional[str]:
+def type_name(rt: GoRuntime, typ: int) -> Optional[str]:
     """The name of an abi.Type: Str is a nameOff into the module's types section (type.go, resolveNameOff)."""
-    layout = proc.layout("internal/abi.Type")
-    raw = proc.target.try_read(typ, layout.size)
+    layout = rt.layout("internal/abi.Type")
+    raw = rt.target.try_read(typ, layout.size)
     if raw is None:
         return None
     name_off = struct.unpack_from("<i", raw, layout.offset("Str"))[0]
     tflag = raw[layout.offset("TFlag")]
-    md = proc.layout("runtime.moduledata")
-    types = proc.target.try_read(proc.global_address("runtime.firstmoduledata") + md.offset("types"), 8)
+    md = rt.layout("runtime.moduledata")
+    types = rt.target.try_read(rt.global_address("runtime.firstmoduledata") + md.offset("types"), 8)
     if types is None:
         return None
     at = struct.unpack("<Q", types)[0] + name_off
-    head = proc.target.try_read(at, 11)
+    head = rt.target.try_read(at, 11)
     if not head:
         return None
     length, shift, i = 0, 0, 1  # abi.Name: one flag byte, then a uvarint length, then the bytes
@@ -192,7 +194,7 @@ def type_name(proc: GoProcess, typ: int) -> Optional[str]:
         shift += 7
     if not 0 < length <= MAX_TYPE_NAME:
         return None
-    name = proc.target.try_read(at + i, length)
+    name = rt.target.try_read(at + i, length)
     if name is None:
         return None
     text = name.decode("utf-8", "replace")

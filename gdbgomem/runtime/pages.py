@@ -12,7 +12,9 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
-from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.cache import per_binary, per_stop
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import HEAP_ADDR_BITS, PALLOC_CHUNK_PAGES, SUMMARY_LEVEL_BITS, SUMMARY_LEVELS
 from gdbgomem.runtime.sizeclasses import page_size
 
 # arenaBaseOffset (malloc.go) on linux/amd64: addresses are shifted by it so the
@@ -42,18 +44,18 @@ class PageCounts:
 class PageAllocator:
     """Geometry of mheap_.pages and access to its per-chunk bitmaps."""
 
-    def __init__(self, proc: GoProcess):
-        self.proc = proc
-        self.layout = proc.layout("runtime.pageAlloc")
-        self.address = proc.global_address("runtime.mheap_") + proc.layout("runtime.mheap").offset("pages")
-        self.page = page_size(proc)
-        self.chunk_pages = proc.constant("runtime.pallocChunkPages", 512)
+    def __init__(self, rt: GoRuntime):
+        self.rt = rt
+        self.layout = rt.layout("runtime.pageAlloc")
+        self.address = rt.global_address("runtime.mheap_") + rt.layout("runtime.mheap").offset("pages")
+        self.page = page_size(rt)
+        self.chunk_pages = rt.constant(PALLOC_CHUNK_PAGES)
         self.chunk_bytes = self.chunk_pages * self.page
         self.log_chunk_bytes = self.chunk_bytes.bit_length() - 1
-        heap_bits = proc.constant("runtime.heapAddrBits", 48)
+        heap_bits = rt.constant(HEAP_ADDR_BITS)
         self.l1_entries = self.layout.member("chunks").size // 8
         self.l2_bits = heap_bits - self.log_chunk_bytes - (self.l1_entries.bit_length() - 1)
-        self.palloc_size = proc.layout("runtime.pallocData").size
+        self.palloc_size = rt.layout("runtime.pallocData").size
 
     def chunk_index(self, address: int) -> int:
         return ((address - ARENA_BASE_OFFSET) & MASK64) >> self.log_chunk_bytes
@@ -63,52 +65,52 @@ class PageAllocator:
 
     def ranges(self) -> List[Tuple[int, int]]:
         """pageAlloc.inUse: the heap's address ranges, sorted (mranges.go addrRanges)."""
-        array, length = self.proc.read_slice_header(self.address + self.layout.offset("inUse.ranges"),
+        array, length = self.rt.read_slice_header(self.address + self.layout.offset("inUse.ranges"),
                                                     MAX_RANGES, "pageAlloc.inUse")
-        data = self.proc.target.read(array, 16 * length) if length else b""
+        data = self.rt.target.read(array, 16 * length) if length else b""
         return [struct.unpack_from("<QQ", data, 16 * i) for i in range(length)]
 
     def chunks(self, base: int, limit: int) -> Iterator[Tuple[int, bytes]]:
         """(chunk index, pallocData bytes or b"" if unreadable) for every chunk overlapping [base, limit)."""
         first, last = self.chunk_index(base), self.chunk_index(limit - 1)
-        l1_table = self.proc.target.read(self.address + self.layout.offset("chunks"), 8 * self.l1_entries)
+        l1_table = self.rt.target.read(self.address + self.layout.offset("chunks"), 8 * self.l1_entries)
         mask = (1 << self.l2_bits) - 1
         index = first
         while index <= last:
             l1, l2 = index >> self.l2_bits, index & mask
             run = min(last - index + 1, mask + 1 - l2)  # chunks left in this L2 block
             l2_table = struct.unpack_from("<Q", l1_table, 8 * l1)[0] if l1 < self.l1_entries else 0
-            data = self.proc.target.try_read(l2_table + l2 * self.palloc_size, run * self.palloc_size) \
+            data = self.rt.target.try_read(l2_table + l2 * self.palloc_size, run * self.palloc_size) \
                 if l2_table else None
             for i in range(run):
                 yield index + i, data[i * self.palloc_size:(i + 1) * self.palloc_size] if data else b""
             index += run
 
 
-def page_allocator(proc: GoProcess) -> PageAllocator:
-    return proc.fact("page_allocator", lambda: PageAllocator(proc))
+@per_binary
+def page_allocator(rt: GoRuntime) -> PageAllocator:
+    return PageAllocator(rt)
 
 
-def page_counts(proc: GoProcess) -> PageCounts:
-    """In-use, free and scavenged pages over the heap's ranges; cached until resume."""
-    def compute() -> PageCounts:
-        counts = _count(page_allocator(proc))
-        counts.cached_free_pages, counts.cached_scavenged_pages = page_caches(proc)
-        return counts
-    return proc.snapshot("page_counts", compute)
+@per_stop
+def page_counts(rt: GoRuntime) -> PageCounts:
+    """In-use, free and scavenged pages over the heap's ranges."""
+    counts = _count(page_allocator(rt))
+    counts.cached_free_pages, counts.cached_scavenged_pages = page_caches(rt)
+    return counts
 
 
-def page_caches(proc: GoProcess) -> Tuple[int, int]:
+def page_caches(rt: GoRuntime) -> Tuple[int, int]:
     """Free and scavenged pages held in the Ps' page caches (p.pcache, mpagecache.go).
 
     A P takes up to 64 pages at once from the page allocator, which marks them
     in use; the cache's bitmap says which of them are still free.
     """
-    p_layout = proc.layout("runtime.p")
-    cache = proc.layout("runtime.pageCache")
+    p_layout = rt.layout("runtime.p")
+    cache = rt.layout("runtime.pageCache")
     free = scavenged = 0
-    for p in proc.all_p():
-        data = proc.target.try_read(p + p_layout.offset("pcache"), cache.size) if p else None
+    for p in rt.all_p():
+        data = rt.target.try_read(p + p_layout.offset("pcache"), cache.size) if p else None
         if data is None:
             continue
         bits = struct.unpack_from("<Q", data, cache.offset("cache"))[0]
@@ -163,23 +165,23 @@ def unpack_summary(value: int, log_max: int) -> Tuple[int, int, int]:
     return value & mask, (value >> log_max) & mask, (value >> 2 * log_max) & mask
 
 
-def summaries(proc: GoProcess, level: int) -> List[Summary]:
+def summaries(rt: GoRuntime, level: int) -> List[Summary]:
     """Entries of summary level `level` covering the heap's ranges (0 = root, 4 = one per chunk)."""
-    pa = page_allocator(proc)
-    levels = proc.constant("runtime.summaryLevels", 5)
-    level_bits = proc.constant("runtime.summaryLevelBits", 3)
-    heap_bits = proc.constant("runtime.heapAddrBits", 48)
+    pa = page_allocator(rt)
+    levels = rt.constant(SUMMARY_LEVELS)
+    level_bits = rt.constant(SUMMARY_LEVEL_BITS)
+    heap_bits = rt.constant(HEAP_ADDR_BITS)
     l0_bits = heap_bits - pa.log_chunk_bytes - (levels - 1) * level_bits
     shift = heap_bits - l0_bits - level * level_bits
     log_max = (pa.chunk_pages.bit_length() - 1) + (levels - 1) * level_bits
-    array, length = proc.read_slice_header(pa.address + pa.layout.offset("summary") + 24 * level,
+    array, length = rt.read_slice_header(pa.address + pa.layout.offset("summary") + 24 * level,
                                            MAX_SUMMARY_ENTRIES, f"pageAlloc.summary[{level}]")
     out: List[Summary] = []
     for base, limit in pa.ranges():
         lo = ((base - ARENA_BASE_OFFSET) & MASK64) >> shift
         hi = (((limit - 1 - ARENA_BASE_OFFSET) & MASK64) >> shift) + 1
         hi = min(hi, length)
-        data = proc.target.try_read(array + 8 * lo, 8 * (hi - lo)) if hi > lo else None
+        data = rt.target.try_read(array + 8 * lo, 8 * (hi - lo)) if hi > lo else None
         if data is None:
             continue
         for i, value in enumerate(struct.unpack(f"<{hi - lo}Q", data)):
@@ -191,16 +193,16 @@ def summaries(proc: GoProcess, level: int) -> List[Summary]:
     return out
 
 
-def search_address(proc: GoProcess) -> int:
+def search_address(rt: GoRuntime) -> int:
     """pageAlloc.searchAddr: no free page lies below it (the allocator starts looking there)."""
-    pa = page_allocator(proc)
-    raw = proc.target.read(pa.address + pa.layout.offset("searchAddr"), 8)
+    pa = page_allocator(rt)
+    raw = rt.target.read(pa.address + pa.layout.offset("searchAddr"), 8)
     return struct.unpack("<Q", raw)[0]
 
 
-def chunk_bits(proc: GoProcess, address: int) -> Optional[Tuple[int, int, int]]:
+def chunk_bits(rt: GoRuntime, address: int) -> Optional[Tuple[int, int, int]]:
     """(chunk base, allocated bits, scavenged bits) of the 4 MiB chunk holding address."""
-    pa = page_allocator(proc)
+    pa = page_allocator(rt)
     index = pa.chunk_index(address)
     base = pa.chunk_base(index)
     for _, data in pa.chunks(base, base + 1):
@@ -211,10 +213,10 @@ def chunk_bits(proc: GoProcess, address: int) -> Optional[Tuple[int, int, int]]:
     return None
 
 
-def largest_free_run(proc: GoProcess) -> Tuple[int, int]:
+def largest_free_run(rt: GoRuntime) -> Tuple[int, int]:
     """(pages, start address) of the longest run of free pages, from the chunk bitmaps;
     runs continue across chunk boundaries inside a range, as the allocator's search does."""
-    pa = page_allocator(proc)
+    pa = page_allocator(rt)
     best, best_at = 0, 0
     for base, limit in pa.ranges():
         run, run_at = 0, base

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import List, Sequence
 
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.cache import per_binary
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import PAGE_SIZE
 
 # (object sizes [N]uint16, pages per span [N]uint8), by release
 TABLE_SYMBOLS = [
     ("internal/runtime/gc.SizeClassToSize", "internal/runtime/gc.SizeClassToNPages"),  # 1.25+
     ("runtime.class_to_size", "runtime.class_to_allocnpages"),                         # 1.21-1.24
 ]
-PAGE_SIZE_DEFAULT = 8192
 MAX_CLASSES = 256  # bounds a corrupt symbol size
 
 
@@ -59,26 +60,23 @@ def table_from_arrays(sizes: Sequence[int], npages: Sequence[int], page_size: in
     return out
 
 
-def size_classes(proc: GoProcess) -> List[SizeClass]:
-    """The binary's own table (cached)."""
-    return proc.fact("size_classes", lambda: _read(proc))
-
-
-def _read(proc: GoProcess) -> List[SizeClass]:
+@per_binary
+def size_classes(rt: GoRuntime) -> List[SizeClass]:
+    """The binary's own table."""
     for sizes_symbol, pages_symbol in TABLE_SYMBOLS:
-        sizes_at = proc.target.symbol_address(sizes_symbol)
-        pages_at = proc.target.symbol_address(pages_symbol)
+        sizes_at = rt.target.symbol_address(sizes_symbol)
+        pages_at = rt.target.symbol_address(pages_symbol)
         if sizes_at is None or pages_at is None:
             continue
-        count = min((proc.target.symbol_size(pages_symbol) or 0), MAX_CLASSES)
+        count = min((rt.target.symbol_size(pages_symbol) or 0), MAX_CLASSES)
         if count <= 1:
             continue
-        sizes = struct.unpack(f"<{count}H", proc.target.read(sizes_at, 2 * count))
-        pages = struct.unpack(f"<{count}B", proc.target.read(pages_at, count))
-        return table_from_arrays(sizes, pages, page_size(proc))
+        sizes = struct.unpack(f"<{count}H", rt.target.read(sizes_at, 2 * count))
+        pages = struct.unpack(f"<{count}B", rt.target.read(pages_at, count))
+        return table_from_arrays(sizes, pages, page_size(rt))
     raise GoMemError("the binary has no size-class table (runtime.class_to_size or gc.SizeClassToSize)",
                      "is it a Go program built without -ldflags=-s?")
 
 
-def page_size(proc: GoProcess) -> int:
-    return proc.constant("runtime._PageSize", proc.constant("runtime.pageSize", PAGE_SIZE_DEFAULT))
+def page_size(rt: GoRuntime) -> int:
+    return rt.constant(PAGE_SIZE)

@@ -12,9 +12,11 @@ import struct
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Set
 
-from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.records import RecordDecoder
+from gdbgomem.runtime.cache import per_binary, per_stop
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import MIN_SIZE_FOR_MALLOC_HEADER, SPAN_DEAD, SPAN_IN_USE, SPAN_MANUAL
 from gdbgomem.runtime.sizeclasses import page_size
+from gdbgomem.runtime.struct_decoder import StructDecoder
 
 MAX_SPANS = 1 << 26  # 64 Mi span structs would describe far more than a 48-bit heap
 MAX_LIST = 1 << 20   # span list walks stop here (corrupt cycles)
@@ -27,10 +29,8 @@ SPAN_MEMBERS = [
     ("large_type", "largeType"),
 ]
 
-# mSpanState values (mheap.go) and the names gdbgomem gives them; the values are
-# read from DWARF where present.
-STATE_CONSTANTS = [("runtime.mSpanDead", 0, "free"), ("runtime.mSpanInUse", 1, "inuse"),
-                   ("runtime.mSpanManual", 2, "manual")]
+# mSpanState values (mheap.go) and the names gdbgomem gives them.
+STATE_NAMES = [(SPAN_DEAD, "free"), (SPAN_IN_USE, "inuse"), (SPAN_MANUAL, "manual")]
 
 
 @dataclass(slots=True)
@@ -78,32 +78,31 @@ class Span:
         return self.base + self.bytes
 
 
-def span_decoder(proc: GoProcess) -> RecordDecoder:
-    return proc.fact("span_decoder", lambda: RecordDecoder(proc.layout("runtime.mspan"), SPAN_MEMBERS))
+@per_binary
+def span_decoder(rt: GoRuntime) -> StructDecoder:
+    return StructDecoder(rt.layout("runtime.mspan"), SPAN_MEMBERS)
 
 
-def state_names(proc: GoProcess) -> Dict[int, str]:
-    return proc.fact("span_states", lambda: {proc.constant(name, value): label
-                                             for name, value, label in STATE_CONSTANTS})
+@per_binary
+def state_names(rt: GoRuntime) -> Dict[int, str]:
+    return {rt.constant(constant): label for constant, label in STATE_NAMES}
 
 
-def all_spans(proc: GoProcess) -> List[Span]:
-    """Every span of mheap_.allspans; cached until the process resumes."""
-    return proc.snapshot("spans", lambda: _read_all(proc))
+@per_stop
+def spans_by_address(rt: GoRuntime) -> Dict[int, Span]:
+    """mspan address -> Span (arena page tables point at mspans)."""
+    return {s.address: s for s in all_spans(rt)}
 
 
-def spans_by_address(proc: GoProcess) -> Dict[int, Span]:
-    """mspan address -> Span, built once per snapshot (arena page tables point at mspans)."""
-    return proc.snapshot("spans_by_address", lambda: {s.address: s for s in all_spans(proc)})
-
-
-def _read_all(proc: GoProcess) -> List[Span]:
-    mheap = proc.layout("runtime.mheap")
-    addresses = proc.read_word_slice(proc.global_address("runtime.mheap_") + mheap.offset("allspans"),
+@per_stop
+def all_spans(rt: GoRuntime) -> List[Span]:
+    """Every span of mheap_.allspans."""
+    mheap = rt.layout("runtime.mheap")
+    addresses = rt.read_word_slice(rt.global_address("runtime.mheap_") + mheap.offset("allspans"),
                                      MAX_SPANS, "mheap_.allspans")
-    make = span_maker(proc)
-    blobs = proc.target.read_many([(a, make.size) for a in addresses])
-    workbufs = workbuf_spans(proc)
+    make = span_maker(rt)
+    blobs = rt.target.read_many([(a, make.size) for a in addresses])
+    workbufs = workbuf_spans(rt)
     out = []
     for address, blob in zip(addresses, blobs):
         span = make(address, blob)
@@ -119,11 +118,11 @@ class SpanMaker:
     """Decodes mspan structs into Spans, with the per-binary lookups done once
     (they would otherwise cost more than the decoding, at 150 000 spans)."""
 
-    def __init__(self, proc: GoProcess):
-        self.decoder = span_decoder(proc)
+    def __init__(self, rt: GoRuntime):
+        self.decoder = span_decoder(rt)
         self.size = self.decoder.size
-        self.page = page_size(proc)
-        self.states = state_names(proc)
+        self.page = page_size(rt)
+        self.states = state_names(rt)
 
     def __call__(self, address: int, data: Optional[bytes]) -> Optional[Span]:
         values = self.decoder.decode_ordered(data) if data is not None else None
@@ -136,47 +135,48 @@ class SpanMaker:
                     alloc_bits, gcmark_bits, before_cache or 0, limit, large_type)
 
 
-def span_maker(proc: GoProcess) -> SpanMaker:
-    return proc.fact("span_maker", lambda: SpanMaker(proc))
+@per_binary
+def span_maker(rt: GoRuntime) -> SpanMaker:
+    return SpanMaker(rt)
 
 
-def workbuf_spans(proc: GoProcess) -> Set[int]:
+def workbuf_spans(rt: GoRuntime) -> Set[int]:
     """Addresses of the manual spans holding GC work buffers (work.wbufSpans.free and .busy)."""
-    work = proc.target.struct_layout("runtime.workType")
-    address = proc.target.symbol_address("runtime.work")
+    work = rt.target.struct_layout("runtime.workType")
+    address = rt.target.symbol_address("runtime.work")
     if work is None or address is None or not work.has("wbufSpans"):
         return set()
     found: Set[int] = set()
-    next_offset = proc.layout("runtime.mspan").offset("next")
+    next_offset = rt.layout("runtime.mspan").offset("next")
     for which in ("free", "busy"):
         path = f"wbufSpans.{which}.first"
         if not work.has(path):
             continue
-        span = proc.target.try_read(address + work.offset(path), 8)
+        span = rt.target.try_read(address + work.offset(path), 8)
         span = struct.unpack("<Q", span)[0] if span else 0
         while span and span not in found and len(found) < MAX_LIST:
             found.add(span)
-            raw = proc.target.try_read(span + next_offset, 8)
+            raw = rt.target.try_read(span + next_offset, 8)
             span = struct.unpack("<Q", raw)[0] if raw else 0
     return found
 
 
-def mcache_spans(proc: GoProcess) -> Set[int]:
+def mcache_spans(rt: GoRuntime) -> Set[int]:
     """Spans cached right now in some P's mcache (p.mcache.alloc[spanclass])."""
-    p_layout, mcache = proc.layout("runtime.p"), proc.layout("runtime.mcache")
+    p_layout, mcache = rt.layout("runtime.p"), rt.layout("runtime.mcache")
     alloc = mcache.member("alloc")
     count = alloc.size // 8
     cached: Set[int] = set()
-    for p in proc.all_p():
-        raw = proc.target.try_read(p + p_layout.offset("mcache"), 8) if p else None
+    for p in rt.all_p():
+        raw = rt.target.try_read(p + p_layout.offset("mcache"), 8) if p else None
         cache = struct.unpack("<Q", raw)[0] if raw else 0
-        spans = proc.target.try_read(cache + alloc.offset, 8 * count) if cache else None
+        spans = rt.target.try_read(cache + alloc.offset, 8 * count) if cache else None
         if spans:
             cached.update(s for s in struct.unpack(f"<{count}Q", spans) if s)
     return cached
 
 
-def pointer_bits_location(proc: GoProcess, span: Span) -> str:
+def pointer_bits_location(rt: GoRuntime, span: Span) -> str:
     """Where the pointer/scalar bits of this span's objects live (mbitmap.go of each release).
 
     Chosen by what the binary has, not by version number: a heapArena.bitmap
@@ -189,19 +189,19 @@ def pointer_bits_location(proc: GoProcess, span: Span) -> str:
         return "-"
     if span.noscan:
         return "none (noscan)"
-    if proc.layout("runtime.heapArena").has("bitmap"):
+    if rt.layout("runtime.heapArena").has("bitmap"):
         return "arena bitmap"
     if span.sizeclass == 0:
         return "largeType"
-    header_from = proc.constant("runtime.minSizeForMallocHeader",
-                                proc.constant("internal/runtime/gc.MinSizeForMallocHeader", 512))
+    header_from = rt.constant(MIN_SIZE_FOR_MALLOC_HEADER)
     if span.elemsize > header_from:
         return "malloc header"
-    if green_tea(proc) and span.npages == 1 and span.elemsize >= 16:
+    if green_tea(rt) and span.npages == 1 and span.elemsize >= 16:
         return "span heap bits + inline marks"
     return "span heap bits"
 
 
-def green_tea(proc: GoProcess) -> bool:
+@per_binary
+def green_tea(rt: GoRuntime) -> bool:
     """True when the binary was built with the Green Tea GC (its inline mark bits type exists)."""
-    return proc.fact("green_tea", lambda: proc.target.struct_layout("runtime.spanInlineMarkBits") is not None)
+    return rt.target.struct_layout("runtime.spanInlineMarkBits") is not None

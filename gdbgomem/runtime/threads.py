@@ -1,6 +1,6 @@
 """Threads: every runtime.m on runtime.allm, with its g0 (system stack) and gsignal.
 
-Mirrors runtime2.go (type m) and proc.go (allocm, mstart0): how each g0 stack
+Mirrors runtime2.go (type m) and rt.go (allocm, mstart0): how each g0 stack
 came to be is decided there, and reported here as `g0_origin`.
 """
 
@@ -10,10 +10,11 @@ import struct
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
+from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goroutines import Goroutine, read_goroutine
-from gdbgomem.runtime.process import GoProcess
-from gdbgomem.runtime.records import RecordDecoder
-from gdbgomem.target.base import ThreadRegs
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.struct_decoder import StructDecoder
+from gdbgomem.runtime.target import ThreadRegs
 
 MAX_THREADS = 100_000  # the runtime's default limit is 10 000 (debug.SetMaxThreads)
 
@@ -25,7 +26,7 @@ M_MEMBERS = [
 ]
 
 ORIGIN_KERNEL = "kernel"    # m0's g0: 64 KiB carved out of the main thread's OS stack (asm_amd64.s rt0_go)
-ORIGIN_RUNTIME = "runtime"  # malg(16 KiB * StackGuardMultiplier) from the Go stack allocator (proc.go allocm)
+ORIGIN_RUNTIME = "runtime"  # malg(16 KiB * StackGuardMultiplier) from the Go stack allocator (rt.go allocm)
 ORIGIN_SYSTEM = "system"    # the thread's own pthread stack: cgo programs and cgo callback threads
 
 
@@ -65,36 +66,34 @@ class Thread:
         return "curg" if self.curg_address else None
 
 
-def m_decoder(proc: GoProcess) -> RecordDecoder:
-    return proc.fact("m_decoder", lambda: RecordDecoder(proc.layout("runtime.m"), M_MEMBERS))
+@per_binary
+def m_decoder(rt: GoRuntime) -> StructDecoder:
+    return StructDecoder(rt.layout("runtime.m"), M_MEMBERS)
 
 
-def all_threads(proc: GoProcess) -> List[Thread]:
-    """Every M from runtime.allm (newest first, as the runtime links them); cached until resume."""
-    return proc.snapshot("threads", lambda: _read_all(proc))
-
-
-def _read_all(proc: GoProcess) -> List[Thread]:
-    decoder = m_decoder(proc)
-    m0 = proc.target.symbol_address("runtime.m0")
-    iscgo = _read_bool(proc, "runtime.iscgo")
-    regs_by_tid: Dict[int, ThreadRegs] = {r.tid: r for r in proc.target.threads()}
+@per_stop
+def all_threads(rt: GoRuntime) -> List[Thread]:
+    """Every M from runtime.allm (newest first, as the runtime links them)."""
+    decoder = m_decoder(rt)
+    m0 = rt.target.symbol_address("runtime.m0")
+    iscgo = _read_bool(rt, "runtime.iscgo")
+    regs_by_tid: Dict[int, ThreadRegs] = {r.tid: r for r in rt.target.threads()}
     goids: Dict[int, int] = {}
     out: List[Thread] = []
     seen = set()
-    address = proc.read_word(proc.global_address("runtime.allm"))
+    address = rt.read_word(rt.global_address("runtime.allm"))
     while address and address not in seen and len(seen) < MAX_THREADS:
         seen.add(address)
-        data = proc.target.try_read(address, decoder.size)
+        data = rt.target.try_read(address, decoder.size)
         v = decoder.decode(data) if data is not None else None
         if v is None:
             break
-        out.append(_make(proc, address, v, m0, iscgo, regs_by_tid, goids))
+        out.append(_make(rt, address, v, m0, iscgo, regs_by_tid, goids))
         address = v["alllink"]
     return out
 
 
-def _make(proc, address, v, m0, iscgo, regs_by_tid, goids) -> Thread:
+def _make(rt, address, v, m0, iscgo, regs_by_tid, goids) -> Thread:
     is_m0 = address == m0
     if is_m0 and not iscgo:
         origin = ORIGIN_KERNEL
@@ -104,59 +103,59 @@ def _make(proc, address, v, m0, iscgo, regs_by_tid, goids) -> Thread:
         origin = ORIGIN_RUNTIME
     return Thread(
         address=address, id=v["id"], procid=v["procid"],
-        g0=read_goroutine(proc, v["g0"]) if v["g0"] else None,
-        gsignal=read_goroutine(proc, v["gsignal"]) if v["gsignal"] else None,
-        curg_address=v["curg"], curg_goid=_goid(proc, v["curg"], goids),
-        p_id=_p_id(proc, v["p"]), lockedg_goid=_goid(proc, v["lockedg"], goids),
+        g0=read_goroutine(rt, v["g0"]) if v["g0"] else None,
+        gsignal=read_goroutine(rt, v["gsignal"]) if v["gsignal"] else None,
+        curg_address=v["curg"], curg_goid=_goid(rt, v["curg"], goids),
+        p_id=_p_id(rt, v["p"]), lockedg_goid=_goid(rt, v["lockedg"], goids),
         spinning=bool(v["spinning"]), blocked=bool(v["blocked"]), incgo=bool(v["incgo"]),
         isextra=bool(v["isextra"]), is_m0=is_m0, g0_origin=origin,
         regs=regs_by_tid.get(v["procid"]))
 
 
-def _goid(proc: GoProcess, g_address: Optional[int], cache: Dict[int, int]) -> Optional[int]:
+def _goid(rt: GoRuntime, g_address: Optional[int], cache: Dict[int, int]) -> Optional[int]:
     if not g_address:
         return None
     if g_address not in cache:
-        g = read_goroutine(proc, g_address)
+        g = read_goroutine(rt, g_address)
         cache[g_address] = g.goid if g is not None else None
     return cache[g_address]
 
 
-def _p_id(proc: GoProcess, p_address: Optional[int]) -> Optional[int]:
+def _p_id(rt: GoRuntime, p_address: Optional[int]) -> Optional[int]:
     if not p_address:
         return None
-    offset = proc.layout("runtime.p").offset("id")
-    raw = proc.target.try_read(p_address + offset, 4)
+    offset = rt.layout("runtime.p").offset("id")
+    raw = rt.target.try_read(p_address + offset, 4)
     return struct.unpack("<i", raw)[0] if raw else None
 
 
-def _read_bool(proc: GoProcess, symbol: str) -> bool:
-    address = proc.target.symbol_address(symbol)
-    raw = proc.target.try_read(address, 1) if address is not None else None
+def _read_bool(rt: GoRuntime, symbol: str) -> bool:
+    address = rt.target.symbol_address(symbol)
+    raw = rt.target.try_read(address, 1) if address is not None else None
     return bool(raw and raw[0])
 
 
-def thread_of_goroutine(proc: GoProcess, g: Goroutine) -> Optional[Thread]:
+def thread_of_goroutine(rt: GoRuntime, g: Goroutine) -> Optional[Thread]:
     """The M a goroutine runs on (g.m), if any."""
     if not g.m_address:
         return None
-    for thread in all_threads(proc):
+    for thread in all_threads(rt):
         if thread.address == g.m_address:
             return thread
     return None
 
 
-def selected_thread(proc: GoProcess) -> Optional[Thread]:
-    for thread in all_threads(proc):
+def selected_thread(rt: GoRuntime) -> Optional[Thread]:
+    for thread in all_threads(rt):
         if thread.selected:
             return thread
     return None
 
 
-def attach_threads(proc: GoProcess, goroutines: List[Goroutine]) -> None:
+def attach_threads(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
     """Fill in the M and OS thread of every goroutine that has one, and the
     function a running goroutine executes (from its thread's registers)."""
-    by_address = {t.address: t for t in all_threads(proc)}
+    by_address = {t.address: t for t in all_threads(rt)}
     for g in goroutines:
         thread = by_address.get(g.m_address) if g.m_address else None
         if thread is None:
@@ -166,4 +165,4 @@ def attach_threads(proc: GoProcess, goroutines: List[Goroutine]) -> None:
         if g.status == "running" and regs is not None and regs.sp is not None \
                 and g.stack_lo <= regs.sp < g.stack_hi and regs.pc:
             g.live_sp, g.live_pc = regs.sp, regs.pc
-            g.function = proc.function_at(regs.pc)
+            g.function = rt.function_at(regs.pc)

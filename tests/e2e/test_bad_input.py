@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from devtools import fixtures, gdbrun
+from devtools import fixtures, hostrun
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,7 @@ def lines_of(text: str):
 
 def test_non_go_binary():
     true = shutil.which("true")
-    out = gdbrun.run_gdb([true], ["go-goroutines", "go-info --json", "go-help", "go-heap", "go-span 0x1000"])
+    out = hostrun.run_gdb([true], ["go-goroutines", "go-info --json", "go-help", "go-heap", "go-span 0x1000"])
     assert lines_of(out[0]) == ["gdbgomem: not a Go program: the binary has no runtime.allgs symbol "
                                 "(load a Go binary built without -ldflags=-s)"]
     assert "gdbgomem: not a Go program" in out[1]
@@ -27,11 +27,11 @@ def test_non_go_binary():
 
 def test_go_binary_without_process():
     binary = fixtures.build("goroutines", fixtures.go_versions()[-1])
-    out = gdbrun.run_gdb([str(binary)], ["go-goroutines", "go-stack", "go-sizeclasses --json"])
+    out = hostrun.run_gdb([str(binary)], ["go-goroutines", "go-stack", "go-sizeclasses --json"])
     for i in (0, 1):
         assert lines_of(out[i]) == ["gdbgomem: no process (start it with `run`, attach with `gdb -p PID`, "
                                     "or open a core file)"]
-    table = gdbrun.json_of(out[2])["classes"]  # static data: the binary alone is enough
+    table = hostrun.json_of(out[2])["classes"]  # static data: the binary alone is enough
     assert len(table) == 68 and table[1]["size"] == 8 and all(c["live_spans"] == 0 for c in table)
 
 
@@ -42,7 +42,7 @@ def test_wrong_arguments(running):
                 "go-span", "go-span nosuchsymbol", "go-span 0x10", "go-span 0xffffffffffffffff",
                 "go-pages --level 9", "go-pages --chunk 0x10", "go-spans --min-free 2", "go-spans --sort nope",
                 "go-arenas --columns x"]
-    out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), commands)
+    out = hostrun.run_gdb(hostrun.attach(fixture.pid), commands)
     for i, command in enumerate(commands):
         text = lines_of(out[i])
         assert len(text) == 1 and text[0].startswith("gdbgomem: "), (command, out[i])

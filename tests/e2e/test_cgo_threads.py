@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from devtools import gdbrun
+from devtools import hostrun
 
 pytestmark = pytest.mark.e2e
 
@@ -20,10 +20,10 @@ PROC_COMMANDS = [
 @pytest.fixture
 def cgo(running, go_version):
     fixture = running("cgothreads", go_version)
-    out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), ["go-threads --json", "go-info --json", *PROC_COMMANDS])
+    out = hostrun.run_gdb(hostrun.attach(fixture.pid), ["go-threads --json", "go-info --json", *PROC_COMMANDS])
     tasks = ast.literal_eval(out[2].split("TASKS", 1)[1].strip())
     maps = ast.literal_eval(out[3].split("MAPS", 1)[1].strip())
-    return fixture.truth, gdbrun.json_of(out[0])["threads"], tasks, maps
+    return fixture.truth, hostrun.json_of(out[0])["threads"], tasks, maps
 
 
 def mapping_of(maps, address):

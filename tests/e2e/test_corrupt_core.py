@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devtools import fixtures, gdbrun
+from devtools import fixtures, hostrun
 from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import execute
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.process import GoProcess
-from gdbgomem.target.core import CoreTarget
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.hosts.standalone import CoreTarget
 
 pytestmark = pytest.mark.e2e
 BY_NAME = {c.name: c for c in COMMANDS}
@@ -47,7 +47,7 @@ def core(tmp_path_factory, ptrace_allowed):
     fixture = fixtures.start("goroutines", version)
     path = tmp_path_factory.mktemp("corrupt") / "goroutines.core"
     try:
-        gdbrun.run_gdb(gdbrun.attach(fixture.pid), [f"gcore {path}"])
+        hostrun.run_gdb(hostrun.attach(fixture.pid), [f"gcore {path}"])
     finally:
         fixture.stop()
     target = CoreTarget(str(fixture.binary), str(path))
@@ -57,7 +57,7 @@ def core(tmp_path_factory, ptrace_allowed):
 
 def places(target: CoreTarget):
     """Words whose corruption reaches every decoder: slice headers, list links, pointers."""
-    proc = GoProcess(target)
+    proc = GoRuntime(target)
     mheap = proc.layout("runtime.mheap")
     base = proc.global_address("runtime.mheap_")
     allgs = proc.global_address("runtime.allgs")
@@ -89,9 +89,9 @@ def test_corrupt_structures_never_escape(core, data):
     patches = [(where[name], struct.pack("<Q", data.draw(WORDS))) for name in names]
     if "m.alllink" in names:  # half the time, a cycle: the M links to itself
         if data.draw(st.booleans()):
-            allm = GoProcess(core).read_word(where["allm"])
+            allm = GoRuntime(core).read_word(where["allm"])
             patches.append((where["m.alllink"], struct.pack("<Q", allm)))
-    proc = GoProcess(PatchedTarget(core, patches))
+    proc = GoRuntime(PatchedTarget(core, patches))
     for line in RUN:
         name, _, argument = line.partition(" ")
         started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -26,3 +27,19 @@ def test_pip_install_then_gdbinit(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert "go-goroutines" in out.stdout and "usage: go-stack" in out.stdout, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_gdbinit_example_loads_the_package_on_path(tmp_path):
+    """The top-level gdbinit.example asks the gdbgomem command on PATH for its lines."""
+    example = str(ROOT / "gdbinit.example")
+    on_path = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+    out = subprocess.run(["gdb", "-nx", "-batch", "-x", example, "-ex", "go-help"], capture_output=True, text=True,
+                         timeout=120, env=on_path)
+    assert "go-goroutines" in out.stdout and "go-pages" in out.stdout, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    # not installed: one line that says so, and gdb goes on
+    bare = dict(os.environ, PATH=str(tmp_path))
+    out = subprocess.run(["/usr/bin/gdb", "-nx", "-batch", "-x", example, "-ex", "echo gdb goes on\\n"],
+                         capture_output=True, text=True, timeout=120, env=bare)
+    assert "gdbgomem not loaded: the gdbgomem command did not answer" in out.stdout + out.stderr
+    assert "gdb goes on" in out.stdout and "Traceback" not in out.stderr

@@ -8,7 +8,7 @@ import re
 import pexpect
 import pytest
 
-from devtools import fixtures, gdbrun
+from devtools import fixtures, hostrun
 
 pytestmark = pytest.mark.e2e
 PROMPT = r"\(gdb\) "
@@ -21,7 +21,7 @@ def gdb_session(running):
     fixture = running("goroutines", version)
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm-256color"
-    child = pexpect.spawn("gdb", ["-nx", "-q", "-x", str(gdbrun.load_script()), "-p", str(fixture.pid)],
+    child = pexpect.spawn("gdb", ["-nx", "-q", "-x", str(hostrun.load_script()), "-p", str(fixture.pid)],
                           env=env, encoding="utf-8", timeout=120, dimensions=(60, 250))
     child.expect(PROMPT)
     child.sendline("set pagination off")

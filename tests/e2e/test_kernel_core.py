@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools import fixtures, gdbrun
+from devtools import fixtures, hostrun
 from devtools.fixtures import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -45,22 +45,22 @@ def test_kernel_core_in_gdb_and_offline(kernel_core):
     truth = fixture.truth
     deep = truth["deep"]["goid"]
     commands = ["go-goroutines --json", f"go-stack {deep} --json", "go-threads --json", "go-heap --json"]
-    in_gdb = gdbrun.run_gdb([str(fixture.binary), str(core)], commands)
+    in_gdb = hostrun.run_gdb([str(fixture.binary), str(core)], commands)
     for i, command in enumerate(commands):
         mine = json.loads(subprocess.run([str(ROOT / ".venv" / "bin" / "gdbgomem"), "core", str(fixture.binary),
                                           str(core), "--", *command.split()], capture_output=True, text=True,
                                          check=True).stdout)
-        assert mine == gdbrun.json_of(in_gdb[i]), command
-    goroutines = {g["goid"]: g for g in gdbrun.json_of(in_gdb[0])["goroutines"]}
+        assert mine == hostrun.json_of(in_gdb[i]), command
+    goroutines = {g["goid"]: g for g in hostrun.json_of(in_gdb[0])["goroutines"]}
     for probe in truth["chan_probes"]:
         g = goroutines[probe["goid"]]
         assert g["status"] == "waiting" and g["wait_reason"] == "chan receive"
         assert g["stack_lo"] <= probe["local_addr"] < g["stack_hi"]
-    frames = gdbrun.json_of(in_gdb[1])["frames"]
+    frames = hostrun.json_of(in_gdb[1])["frames"]
     assert [f["function"] for f in frames].count("main.recurse") == truth["deep"]["depth"] + 1
-    threads = gdbrun.json_of(in_gdb[2])["threads"]
+    threads = hostrun.json_of(in_gdb[2])["threads"]
     assert truth["locked"]["tid"] in {t["procid"] for t in threads}
-    assert gdbrun.json_of(in_gdb[3])["heap_inuse_bytes"] > 0
+    assert hostrun.json_of(in_gdb[3])["heap_inuse_bytes"] > 0
 
 
 @pytest.mark.parametrize("kernel_core", ["0x10"], indirect=True)
@@ -74,6 +74,6 @@ def test_core_without_the_heap(kernel_core):
     still = subprocess.run([str(ROOT / ".venv" / "bin" / "gdbgomem"), "core", str(fixture.binary), str(core), "--",
                             "go-sizeclasses", "--json"], capture_output=True, text=True)
     assert still.returncode == 0 and json.loads(still.stdout)["classes"][1]["size"] == 8
-    in_gdb = gdbrun.run_gdb([str(fixture.binary), str(core)], ["go-goroutines"])[0]
+    in_gdb = hostrun.run_gdb([str(fixture.binary), str(core)], ["go-goroutines"])[0]
     # gdb reads the missing bss as the executable's zeros: the empty allm is what tells
     assert "gdbgomem: the core holds no Go runtime state" in in_gdb

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devtools import gdbrun
+from devtools import hostrun
+from tests.e2e.harness import subject
 
 pytestmark = pytest.mark.e2e
 
@@ -45,49 +46,34 @@ def diff(a, b, path=""):
     return [] if a == b else [(path, a, b)]
 
 
-def commands_for(truth: dict, heap: bool):
-    if heap:
-        sample = truth["samples"][1]["addr"]
-        return ["go-heap --json", "go-spans --json", "go-spans --summary --json", "go-arenas --json",
-                "go-pages --json", "go-sizeclasses --json", f"go-span {sample} --json"]
-    deep = truth["deep"]["goid"]
-    return ["go-info --json", "go-goroutines --json", "go-threads --json", f"go-stack {deep} --json",
-            "go-stack --json", "go-bt --all --json", f"go-g {truth['locked']['goid']} --json"]
-
-
 @pytest.mark.parametrize("fixture_name", ["goroutines", "heap"])
-def test_lldb_equals_gdb_live_and_on_a_core(running, go_version, fixture_name, tmp_path):
-    fixture = running(fixture_name, go_version)
-    commands = commands_for(fixture.truth, fixture_name == "heap")
-    core = tmp_path / "x.core"
-    in_gdb = gdbrun.run_gdb(gdbrun.attach(fixture.pid), commands + [f"gcore {core}"])
-    in_lldb = gdbrun.run_lldb(["-p", str(fixture.pid)], commands)
-    try:
-        core_gdb = gdbrun.run_gdb([str(fixture.binary), str(core)], commands)
-        core_lldb = gdbrun.run_lldb([str(fixture.binary), "--core", str(core)], commands)
-    finally:
-        core.unlink(missing_ok=True)
-    for i, command in enumerate(commands):
-        live_g, live_l = gdbrun.json_of(in_gdb[i]), gdbrun.json_of(in_lldb[i])
+def test_lldb_equals_gdb_live_and_on_a_core(running, go_version, fixture_name):
+    fixture = subject(running, fixture_name, go_version)
+    live_gdb, live_lldb = fixture.look("gdb"), fixture.look("lldb")
+    core_gdb, core_lldb = fixture.look("gdb", on_core=True), fixture.look("lldb", on_core=True)
+    for command in fixture.commands:
+        if "--json" not in command:
+            continue
+        live_g, live_l = live_gdb.json(command), live_lldb.json(command)
         assert live_g["schema"] == live_l["schema"] == 1
         if command == "go-heap --json":  # resident memory moves a little between two attaches
             assert live_g.pop("resident_bytes") > 0 and live_l.pop("resident_bytes") > 0
         live_l, live_g = comparable(command, live_l), comparable(command, live_g)
         assert live_l == live_g, (f"live: {command}", diff(live_l, live_g))
-        assert gdbrun.json_of(core_lldb[i]) == gdbrun.json_of(core_gdb[i]), f"core: {command}"
+        assert core_lldb.json(command) == core_gdb.json(command), f"core: {command}"
 
 
 def test_lldb_without_a_program():
-    out = gdbrun.run_lldb([], ["go-help", "go-goroutines"])
+    out = hostrun.run_lldb([], ["go-help", "go-goroutines"])
     assert "go-goroutines" in out[0] and "error" not in out[0]
     assert "error: gdbgomem: no target" in out[1]
-    true = gdbrun.run_lldb(["/bin/true"], ["go-info"])[0]
+    true = hostrun.run_lldb(["/bin/true"], ["go-info"])[0]
     assert "error: gdbgomem: not a Go program" in true and "Traceback" not in true
 
 
 def test_lldb_help_and_errors(running, go_version):
     fixture = running("goroutines", go_version)
-    out = gdbrun.run_lldb(["-p", str(fixture.pid)], ["go-help", "help go-stack", "go-g 987654"])
+    out = hostrun.run_lldb(["-p", str(fixture.pid)], ["go-help", "help go-stack", "go-g 987654"])
     assert "go-goroutines" in out[0] and "go-pages" in out[0]
     assert "--frame-size" in out[1]
     assert "error: gdbgomem: no goroutine 987654" in out[2] and "Traceback" not in out[2]
@@ -100,7 +86,7 @@ def test_interactive_lldb_session(running):
 
     from devtools import fixtures
     fixture = running("goroutines", fixtures.go_versions()[-1])
-    child = pexpect.spawn("lldb-16", ["--no-lldbinit", "-p", str(fixture.pid), "-s", str(gdbrun.lldb_init_script())],
+    child = pexpect.spawn("lldb-16", ["--no-lldbinit", "-p", str(fixture.pid), "-s", str(hostrun.lldb_init_script())],
                           encoding="utf-8", timeout=120, dimensions=(60, 250), env={"TERM": "xterm-256color",
                                                                                     "PATH": "/usr/bin:/bin"})
     prompt = r"\(lldb\) "
@@ -111,7 +97,7 @@ def test_interactive_lldb_session(running):
         child.expect(prompt)
         return child.before
 
-    child.expect(r"command script import gdbgomem.frontends.lldb")
+    child.expect(r"command script import gdbgomem.hosts.lldb")
     child.expect(prompt)
     table = run("go-goroutines --func main.chanWaiter")
     assert table.count("main.chanWaiter") >= fixture.truth["counts"]["main.chanWaiter"]

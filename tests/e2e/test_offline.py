@@ -10,7 +10,7 @@ import subprocess
 import pexpect
 import pytest
 
-from devtools import gdbrun
+from tests.e2e.harness import subject
 from devtools.fixtures import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -26,34 +26,27 @@ def offline(binary, core, *words, check=True):
 
 
 @pytest.fixture
-def cores(running, go_version, tmp_path):
-    """A gcore core of the goroutines fixture and one of the heap fixture, with their binaries."""
+def cores(running, go_version):
+    """The harness's gcore cores of the goroutines and heap fixtures, with their fixtures."""
     made = {}
     for name in ("goroutines", "heap"):
-        fixture = running(name, go_version)
-        core = tmp_path / f"{name}.core"
-        gdbrun.run_gdb(gdbrun.attach(fixture.pid), [f"gcore {core}"])
-        assert core.exists()
-        made[name] = (fixture, core)
-    yield made
-    for _, core in made.values():
-        core.unlink(missing_ok=True)
+        fixture = subject(running, name, go_version)
+        fixture.look("gdb", on_core=True)  # writes the core if this release has none yet
+        made[name] = (fixture.fixture, fixture.core)
+    return made
 
 
-def test_offline_json_equals_gdb_on_the_same_core(cores):
-    fixture, core = cores["goroutines"]
-    deep = fixture.truth["deep"]["goid"]
-    commands = ["go-info --json", "go-goroutines --json", "go-threads --json", f"go-stack {deep} --json",
-                "go-stack --json", "go-bt --all --json", f"go-g {fixture.truth['locked']['goid']} --json"]
-    heap_fixture, heap_core = cores["heap"]
-    sample = heap_fixture.truth["samples"][1]["addr"]
-    heap_commands = ["go-heap --json", "go-spans --json", "go-spans --summary --json", "go-arenas --json",
-                     "go-pages --json", "go-sizeclasses --json", f"go-span {sample} --json"]
-    for binary, core_path, wanted in ((fixture.binary, core, commands), (heap_fixture.binary, heap_core, heap_commands)):
-        in_gdb = gdbrun.run_gdb([str(binary), str(core_path)], wanted)
-        for i, command in enumerate(wanted):
-            mine = json.loads(offline(binary, core_path, *command.split()).stdout)
-            assert mine == gdbrun.json_of(in_gdb[i]), command
+@pytest.mark.parametrize("fixture_name", ["goroutines", "heap"])
+def test_offline_json_equals_gdb_on_the_same_core(running, go_version, fixture_name):
+    fixture = subject(running, fixture_name, go_version)
+    in_gdb, offline_look = fixture.look("gdb", on_core=True), fixture.look("standalone")
+    for command in fixture.commands:
+        if "--json" in command:
+            assert offline_look.json(command) == in_gdb.json(command), command
+    # the command line's own path: `gdbgomem core BINARY CORE -- COMMAND`, one process a command
+    for command in fixture.commands[:2]:
+        mine = json.loads(offline(fixture.fixture.binary, fixture.core, *command.split()).stdout)
+        assert mine == in_gdb.json(command), command
 
 
 def test_python_api_examples(cores):
@@ -82,10 +75,10 @@ print(ranked[0][0], ranked[0][1] > 0, prog.stack({fixture.truth['deep']['goid']}
     assert second.split()[1:] == ["True", "runtime.goexit"]
 
 
-def test_interactive_prompt(cores):
+def test_interactive_prompt(cores, tmp_path):
     fixture, core = cores["goroutines"]
     child = pexpect.spawn(GDBGOMEM, ["core", str(fixture.binary), str(core)], encoding="utf-8", timeout=120,
-                          env={**os.environ, "HOME": str(core.parent)})
+                          env={**os.environ, "HOME": str(tmp_path)})
     child.expect(r"\(gdbgomem\) ")
     child.sendline("go-info")
     child.expect(r"\(gdbgomem\) ")
@@ -98,6 +91,21 @@ def test_interactive_prompt(cores):
     assert '"goid":1' in child.before
     child.sendline("quit")
     child.expect(pexpect.EOF)
+    assert (tmp_path / ".gdbgomem_history").read_text().splitlines()[-3:] == ["go-nope", "go-g 1 --json", "quit"]
+
+
+def test_commands_piped_in(cores):
+    """A script's way: command lines on stdin, outputs on stdout, no prompt; status 1 if one failed."""
+    fixture, core = cores["goroutines"]
+    piped = subprocess.run([GDBGOMEM, "core", str(fixture.binary), str(core)], input="go-g 1 --json\ngo-info --json\n",
+                           capture_output=True, text=True, timeout=300)
+    first, second = piped.stdout.splitlines()
+    assert piped.returncode == 0 and not piped.stderr
+    assert json.loads(first)["goid"] == 1 and json.loads(second)["go_version"] == fixture.truth["go_version"]
+    failing = subprocess.run([GDBGOMEM, "core", str(fixture.binary), str(core)], input="go-nope\ngo-g 1 --json\n",
+                             capture_output=True, text=True, timeout=300)
+    assert failing.returncode == 1 and json.loads(failing.stdout)["goid"] == 1
+    assert failing.stderr == "gdbgomem: unknown command 'go-nope' (go-help lists the commands)\n"
 
 
 def test_bad_cores(cores, tmp_path):

@@ -1,8 +1,8 @@
-"""Tests for gdbgomem.target.binary.GoBinary, with gdb reading the same binary as the oracle.
+"""Tests for gdbgomem.elf.binary.GoBinary, with gdb reading the same binary as the oracle.
 
 fixtures/goroutines is built by every toolchain in GO_VERSIONS (default: all seven). For
 each build one batch gdb (no process: gdb reads the executable's DWARF and symbols) dumps
-the layouts of the runtime types gdbgomem uses, nested like gdbgomem.target.gdb._to_layout
+the layouts of the runtime types gdbgomem uses, nested like gdbgomem.hosts.gdb._to_layout
 describes them, the DWARF constants, and symbol addresses and sizes; GoBinary must give
 the same numbers field by field. gdb says 1 for the size of a func-typed member (C's
 sizeof of a function type); a Go func value is one pointer, so GoBinary says 8 and the
@@ -27,26 +27,22 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from devtools import fixtures
-from gdbgomem.target import binary as binary_module
-from gdbgomem.target.base import StructLayout
-from gdbgomem.target.binary import GoBinary, package_of
+from gdbgomem.elf import binary as binary_module
+from gdbgomem.elf.binary import GoBinary
+from gdbgomem.elf.dwarf import package_of
+from gdbgomem.elf.layout import StructLayout
+from gdbgomem.elf.layout_cache import CACHE_DIR_ENV
+from gdbgomem.runtime import manifest
 
 pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed (it is the oracle)")
 
 VERSIONS = fixtures.go_versions()
 
-TYPES = ["runtime.g", "runtime.m", "runtime.p", "runtime.mheap", "runtime.mspan", "runtime.heapArena",
-         "runtime.pageAlloc", "runtime.pallocData", "runtime.pageCache", "runtime.mcache", "runtime.moduledata",
-         "runtime.workType", "internal/abi.Type", "runtime.spanInlineMarkBits", "runtime.gobuf", "string"]
-CONSTANTS = ["runtime._Gscan", "runtime._Gdead", "runtime.stackGuard", "internal/abi.StackSmall",
-             "internal/abi.StackBig", "runtime.heapArenaBytes", "runtime.logHeapArenaBytes", "runtime.arenaL2Bits",
-             "runtime.pagesPerArena", "runtime.pallocChunkPages", "runtime.summaryLevels",
-             "runtime.summaryLevelBits", "runtime.heapAddrBits", "runtime._PageSize", "runtime.mSpanInUse",
-             "runtime.mSpanManual", "runtime.minSizeForMallocHeader", "runtime.arenaL1Bits",
-             "internal/runtime/gc.MinSizeForMallocHeader", "runtime.noSuchConstant"]
-SYMBOLS = ["runtime.allgs", "runtime.allm", "runtime.mheap_", "runtime.firstmoduledata", "runtime.waitReasonStrings",
-           "runtime.gStatusStrings", "runtime.buildVersion", "runtime.m0", "runtime.allp",
-           "runtime.class_to_allocnpages", "internal/runtime/gc.SizeClassToNPages"]
+# What the runtime decoders read (gdbgomem.runtime.manifest), and a few names beyond it.
+WISH_LIST = manifest.wish_list()
+TYPES = list(WISH_LIST.types) + ["runtime.gobuf", "string"]
+CONSTANTS = list(WISH_LIST.constants) + ["runtime._Gdead", "runtime.noSuchConstant"]
+SYMBOLS = list(WISH_LIST.variables)
 
 GDB_SCRIPT = r'''
 import json
@@ -69,7 +65,7 @@ def is_func(gtype):
     return gtype.code == gdb.TYPE_CODE_FUNC
 
 def layout(gtype, depth):
-    # the same walk as gdbgomem.target.gdb._to_layout
+    # the same walk as gdbgomem.hosts.gdb._to_layout
     fields = {}
     for member in gtype.fields():
         if member.name is None or not hasattr(member, "bitpos"):
@@ -105,7 +101,7 @@ print("@@ORACLE@@" + json.dumps(out))
 def cache_dir(tmp_path, monkeypatch) -> Path:
     """Every test gets its own cache directory (never the user's ~/.cache)."""
     path = tmp_path / "gdbgomem-cache"
-    monkeypatch.setenv(binary_module.CACHE_DIR_ENV, str(path))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(path))
     return path
 
 
@@ -236,7 +232,7 @@ def test_without_dwarf_symbols_still_work():
     for name in SYMBOLS:
         assert binary.symbol_address(name) == nm.get(name), name
     assert binary.symbol_size("runtime.allgs") == 24  # the ELF st_size when DWARF is gone
-    assert not list(Path(os.environ[binary_module.CACHE_DIR_ENV]).rglob("*.json"))  # nothing worth caching
+    assert not list(Path(os.environ[CACHE_DIR_ENV]).rglob("*.json"))  # nothing worth caching
 
 
 def test_stripped_has_nothing_but_segments():
@@ -300,7 +296,7 @@ def all_answers(binary: GoBinary) -> Tuple:
 def test_second_open_answers_from_the_cache(go_version, cache_dir, monkeypatch, capsys):
     path = str(build(go_version))
     started = time.perf_counter()
-    first = GoBinary(path)
+    first = GoBinary(path, WISH_LIST)
     answers = all_answers(first)
     first_time = time.perf_counter() - started
     assert not first.cache_hit and first.dwarf_read
@@ -312,9 +308,9 @@ def test_second_open_answers_from_the_cache(go_version, cache_dir, monkeypatch, 
         def __init__(self, *args):
             raise AssertionError("DWARF read although the cache holds the answer")
 
-    monkeypatch.setattr(binary_module, "_Dwarf", NoDwarf)
+    monkeypatch.setattr(binary_module, "DwarfIndex", NoDwarf)
     started = time.perf_counter()
-    second = GoBinary(path)
+    second = GoBinary(path, WISH_LIST)
     again = all_answers(second)
     second_time = time.perf_counter() - started
     assert second.cache_hit and not second.dwarf_read and second.dwarf_units_scanned == 0
@@ -328,12 +324,12 @@ def test_second_open_answers_from_the_cache(go_version, cache_dir, monkeypatch, 
 def test_cache_grows_and_is_invalidated(tmp_path, cache_dir):
     path = tmp_path / "goroutines"
     shutil.copy(build(VERSIONS[-1]), path)
-    GoBinary(str(path)).struct_layout("runtime.g")
-    # a name outside what is prefetched: read from DWARF once, then cached (absence too)
-    second = GoBinary(str(path))
+    GoBinary(str(path), WISH_LIST).struct_layout("runtime.g")
+    # a name outside the wish list: read from DWARF once, then cached (absence too)
+    second = GoBinary(str(path), WISH_LIST)
     gobuf = second.struct_layout("runtime.gobuf")
     assert second.struct_layout("runtime.noSuchType") is None and second.dwarf_read
-    third = GoBinary(str(path))
+    third = GoBinary(str(path), WISH_LIST)
     assert third.struct_layout("runtime.gobuf") == gobuf and third.struct_layout("runtime.noSuchType") is None
     assert not third.dwarf_read
     # a changed file (here: its mtime) is not answered from the old cache
@@ -350,7 +346,7 @@ def test_cache_grows_and_is_invalidated(tmp_path, cache_dir):
 def test_unwritable_cache_is_no_error(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    monkeypatch.setenv(binary_module.CACHE_DIR_ENV, str(blocker / "sub"))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(blocker / "sub"))
     binary = GoBinary(str(build(VERSIONS[-1])))
     assert binary.struct_layout("runtime.g") is not None
 

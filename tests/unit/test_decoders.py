@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gdbgomem.elf.layout import Field, StructLayout
 from gdbgomem.errors import MemoryReadError
+from gdbgomem.releases import is_supported, parse_go_version
 from gdbgomem.render.text import humanize, sanitize
-from gdbgomem.runtime.frames import StackWindow, is_runtime_function
-from gdbgomem.runtime.records import RecordDecoder
-from gdbgomem.runtime.stacks import GuardRules, morestack_verdict
-from gdbgomem.runtime.version import is_supported, parse_go_version
-from gdbgomem.target.base import Field, StructLayout, Target
+from gdbgomem.runtime.stack_view import GuardRules, morestack_verdict
+from gdbgomem.runtime.struct_decoder import StructDecoder
+from gdbgomem.runtime.target import Target
+from gdbgomem.runtime.unwinder import StackWindow, is_runtime_function
 
 PREEMPT = (1 << 64) - 1314
 RULES = GuardRules(stack_guard=928, stack_small=128, stack_big=4096)
@@ -65,13 +66,13 @@ def test_record_decoder_nested_paths_and_missing_members():
     g = StructLayout("runtime.g", 48, {
         "stack": Field(0, 16, "runtime.stack"), "sched": Field(16, 16, "runtime.gobuf", gobuf),
         "atomicstatus": Field(32, 4, "atomic.Uint32", status), "goid": Field(40, 8, "uint64")})
-    decoder = RecordDecoder(g, [("sp", "sched.sp"), ("pc", "sched.pc"), ("status", "atomicstatus.value"),
+    decoder = StructDecoder(g, [("sp", "sched.sp"), ("pc", "sched.pc"), ("status", "atomicstatus.value"),
                                 ("goid", "goid"), ("syscallbp", "syscallbp")])
     data = bytes(16) + struct.pack("<QQI4xQ", 0xc000, 0x401000, 0x1004, 42)
     assert decoder.decode(data) == {"sp": 0xc000, "pc": 0x401000, "status": 0x1004, "goid": 42, "syscallbp": None}
     assert decoder.decode(data[:-1]) is None
     assert decoder.decode_ordered(data) == (0xc000, 0x401000, 0x1004, 42, None)  # missing at the end: fast path
-    out_of_order = RecordDecoder(g, [("goid", "goid"), ("sp", "sched.sp"), ("nope", "nope")])
+    out_of_order = StructDecoder(g, [("goid", "goid"), ("sp", "sched.sp"), ("nope", "nope")])
     assert out_of_order.decode_ordered(data) == (42, 0xc000, None)
     assert decoder.decode_ordered(data[:-1]) is None
 

@@ -1,6 +1,6 @@
 """Decode many records of one struct type with a single precompiled struct.Struct.
 
-A RecordDecoder picks some members of a StructLayout (by dotted path) and
+A StructDecoder picks some members of a StructLayout (by dotted path) and
 builds one format with pad bytes between them, so decoding a g or an m is one
 `unpack_from` call instead of one call per field.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 import struct
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from gdbgomem.target.base import StructLayout
+from gdbgomem.elf.layout import StructLayout
 
 _FORMAT_BY_SIZE = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
-class RecordDecoder:
+class StructDecoder:
     """Unpacks the chosen members of a struct from bytes, missing members as None."""
 
     def __init__(self, layout: StructLayout, members: Sequence[Tuple[str, str]]):

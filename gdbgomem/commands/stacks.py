@@ -1,45 +1,49 @@
-"""go-stack: one stack in detail, with its guard, the prologue rules and every frame."""
+"""go-stack (one stack in detail: guard, prologue rules, every frame) and go-bt (a goroutine's
+backtrace, or every goroutine's grouped by identical stacks)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.goroutines import all_goroutines, find_goroutine
-from gdbgomem.runtime.stacks import StackView, stack_of_goroutine, stack_of_system
+from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
+from gdbgomem.runtime.stack_view import StackView, stack_of_goroutine, stack_of_system
 from gdbgomem.runtime.threads import all_threads, attach_threads, selected_thread, thread_of_goroutine
+from gdbgomem.runtime.unwinder import Frame
 
 TEXT_FRAMES_HEAD = 20  # frames shown before the elision line in text
 TEXT_FRAMES_TAIL = 5   # and after it
+GOIDS_SHOWN = 12       # goids listed per group by go-bt --all in text
 
 
-def choose_stack(proc, goid: Optional[int], m_id: Optional[int]) -> StackView:
+def choose_stack(rt, goid: Optional[int], m_id: Optional[int]) -> StackView:
     """The stack the user asked for; by default what gdb's selected thread runs on."""
-    goroutines = all_goroutines(proc)
-    attach_threads(proc, goroutines)
+    goroutines = all_goroutines(rt)
+    attach_threads(rt, goroutines)
     if goid is not None:
-        g = find_goroutine(proc, goid)
-        return stack_of_goroutine(proc, g, thread_of_goroutine(proc, g))
+        g = find_goroutine(rt, goid)
+        return stack_of_goroutine(rt, g, thread_of_goroutine(rt, g))
     if m_id is not None:
-        for thread in all_threads(proc):
+        for thread in all_threads(rt):
             if thread.id == m_id:
-                return stack_of_system(proc, thread, "g0")
+                return stack_of_system(rt, thread, "g0")
         raise GoMemError(f"no M {m_id}", "list them with go-threads")
-    thread = selected_thread(proc)
+    thread = selected_thread(rt)
     if thread is None:
         raise GoMemError("gdb's selected thread is not a Go M", "pick a goroutine: go-stack GOID")
     on = thread.running_on()
     if on in ("g0", "gsignal"):
-        return stack_of_system(proc, thread, on)
+        return stack_of_system(rt, thread, on)
     if not thread.curg_address:
-        return stack_of_system(proc, thread, "g0")
+        return stack_of_system(rt, thread, "g0")
     g = next((x for x in goroutines if x.address == thread.curg_address), None)
     if g is None:
         raise GoMemError(f"M {thread.id} runs a goroutine missing from allgs", "go-stack --m ID shows its g0")
-    return stack_of_goroutine(proc, g, thread)
+    return stack_of_goroutine(rt, g, thread)
 
 
 def stack_json(view: StackView, verdict) -> dict:
@@ -98,10 +102,10 @@ class StackCommand(Command):
         parser.add_argument("--frame-size", type=positive_int, metavar="N",
                             help="would a call with an N-byte frame take the morestack path now?")
 
-    def run(self, proc, args):
+    def run(self, rt, args):
         if args.goid is not None and args.m_id is not None:
             raise GoMemError("go-stack: give a GOID or --m ID, not both", "see go-stack --help")
-        view = choose_stack(proc, args.goid, args.m_id)
+        view = choose_stack(rt, args.goid, args.m_id)
         verdict = view.check_frame(args.frame_size) if args.frame_size is not None else None
         report = Report(stack_json(view, verdict))
         if args.json:
@@ -148,4 +152,81 @@ class StackCommand(Command):
         hidden = len(frames) - (len(shown) - 1) if None in shown else 0
         report.add(f"{len(frames)} frames" + (f", {hidden} not shown (--json has them all)" if hidden else "")
                    + f"; unwinding stopped: {view.stop_reason}")
+        return report
+
+
+def frames_of(rt, g: Goroutine) -> List[Frame]:
+    return stack_of_goroutine(rt, g, thread_of_goroutine(rt, g)).frames
+
+
+def frame_lines(frames: List[Frame]) -> list:
+    """Function and file:line of each frame; long stacks keep their first and last frames."""
+    out: list = []
+    cut = len(frames) > TEXT_FRAMES_HEAD + TEXT_FRAMES_TAIL + 1
+    shown = frames[:TEXT_FRAMES_HEAD] + [None] + frames[-TEXT_FRAMES_TAIL:] if cut else frames
+    for frame in shown:
+        if frame is None:
+            hidden = len(frames) - TEXT_FRAMES_HEAD - TEXT_FRAMES_TAIL
+            out.append(Styled(f"  ... {hidden} more frames (--json has them all)", "muted"))
+            continue
+        out.append(f"  {frame.function or '?'}")
+        out.append(f"      {frame.file}:{frame.line}" if frame.file else "      ?")
+    return out
+
+
+def _state(g: Goroutine) -> str:
+    return g.status + (f", {g.wait_reason}" if g.wait_reason else "") + (", locked to thread" if g.lockedm else "")
+
+
+class BacktraceCommand(Command):
+    name = "go-bt"
+    summary = "backtrace of a goroutine, or of all of them grouped by identical stacks (--all)"
+    description = ("Print a goroutine's stack, unwound from its saved state with the binary's\n"
+                   "pclntab (or from its thread's registers while it runs), the same way on a live\n"
+                   "process and on a core. --all prints every goroutine, goroutines with identical\n"
+                   "stacks and states shown once with their count and goids.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("goid", nargs="?", type=positive_int, help="the goroutine id")
+        parser.add_argument("--all", action="store_true", help="every goroutine, grouped by identical stacks")
+
+    def run(self, rt, args):
+        goroutines = all_goroutines(rt)
+        attach_threads(rt, goroutines)
+        if args.all == (args.goid is not None):
+            raise GoMemError("go-bt: give a GOID or --all", "see go-bt --help")
+        if args.goid is not None:
+            g = find_goroutine(rt, args.goid)
+            frames = frames_of(rt, g)
+            report = Report({"goid": g.goid, "status": g.status, "wait_reason": g.wait_reason,
+                             "frames": [f.to_json() for f in frames]})
+            report.add(Styled(f"goroutine {g.goid} [{_state(g)}]:", "heading"))
+            report.blocks.extend(frame_lines(frames))
+            return report
+        groups: "OrderedDict[tuple, dict]" = OrderedDict()
+        for g in goroutines:
+            if g.is_dead:
+                continue
+            frames = frames_of(rt, g)
+            key = (_state(g), tuple((f.function, f.file, f.line) for f in frames))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {"status": g.status, "wait_reason": g.wait_reason, "goids": [],
+                                       "frames": frames}
+            group["goids"].append(g.goid)
+        ordered = sorted(groups.items(), key=lambda item: -len(item[1]["goids"]))
+        report = Report({"groups": [{"count": len(v["goids"]), "goids": v["goids"], "status": v["status"],
+                                     "wait_reason": v["wait_reason"], "frames": [f.to_json() for f in v["frames"]]}
+                                    for _, v in ordered],
+                         "goroutines": sum(len(v["goids"]) for v in groups.values())})
+        if args.json:
+            return report
+        for (state, _), group in ordered:
+            goids = group["goids"]
+            listed = ", ".join(map(str, goids[:GOIDS_SHOWN])) + (f", ... ({len(goids) - GOIDS_SHOWN} more)"
+                                                                   if len(goids) > GOIDS_SHOWN else "")
+            report.add(Styled(f"{len(goids)} goroutine{'s' if len(goids) > 1 else ''} [{state}]: {listed}", "heading"))
+            report.blocks.extend(frame_lines(group["frames"]))
+            report.add("")
+        report.add(f"{report.data['goroutines']} goroutines in {len(ordered)} groups")
         return report

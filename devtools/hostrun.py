@@ -1,4 +1,5 @@
-"""Run gdb in batch mode with gdbgomem loaded and split the output per command."""
+"""Run commands in each host (gdb, lldb in batch mode; the standalone core reader) and split
+the output per command: the one way tests, benchmarks and the demo drive gdbgomem."""
 
 from __future__ import annotations
 
@@ -94,4 +95,54 @@ def run_lldb(target: Sequence[str], commands: Sequence[str], timeout: float = 30
     argv += ["-o", f"script print('{MARK}end')"]
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
+    parts = split(proc.stdout, len(commands))
+    # lldb echoes each command line before its output: drop the echoes of the command and the next marker
+    for i, command in enumerate(commands):
+        echoes = {f"(lldb) {command}", f"(lldb) script print('{MARK}{i + 1}')", f"(lldb) script print('{MARK}end')"}
+        parts[i] = "\n".join(line for line in parts[i].splitlines() if line not in echoes)
+    return parts
+
+
+# The standalone host as `gdbgomem core BINARY CORE < commands` runs piped command lines, in
+# one process (opening the core once), with a marker before each. argv: binary core commands...
+_STANDALONE_DRIVER = f"""
+import sys
+from gdbgomem.errors import GoMemError
+from gdbgomem.hosts import standalone
+try:
+    prompt = standalone.Prompt(standalone.open_runtime(sys.argv[1], sys.argv[2]), None)
+except GoMemError as exc:
+    prompt = None
+    print(f"gdbgomem: {{exc}}", file=sys.stderr)
+for i, line in enumerate(sys.argv[3:]):
+    print("{MARK}%d" % i, flush=True)
+    if prompt is not None:
+        prompt.onecmd(line)
+print("{MARK}end")
+"""
+
+
+def run_standalone(binary: Path, core: Path, commands: Sequence[str], timeout: float = 300) -> Dict[int, str]:
+    """Output of each command run on a core without a debugger, keyed by index (like run_gdb)."""
+    argv = [str(ROOT / ".venv" / "bin" / "python"), "-u", "-c", _STANDALONE_DRIVER, str(binary), str(core),
+            *commands]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
     return split(proc.stdout, len(commands))
+
+
+HOSTS = ("gdb", "lldb", "standalone")
+
+
+def run_host(host: str, commands: Sequence[str], pid: Optional[int] = None, binary: Optional[Path] = None,
+             core: Optional[Path] = None, timeout: float = 300) -> Dict[int, str]:
+    """Run commands in one host, attached to pid or on binary + core (standalone: a core only)."""
+    if host == "gdb":
+        return run_gdb(attach(pid) if core is None else [str(binary), str(core)], commands, timeout=timeout)
+    if host == "lldb":
+        return run_lldb(["-p", str(pid)] if core is None else [str(binary), "--core", str(core)], commands,
+                        timeout=timeout)
+    if host == "standalone" and core is not None:
+        return run_standalone(binary, core, commands, timeout=timeout)
+    raise ValueError(f"no way to run {host} on {'a core' if core else 'a live process'}")
+

@@ -1,30 +1,40 @@
-"""Target backend over lldb's SB API: memory and threads from lldb, the rest from the binary.
+"""lldb as a host: `command script import gdbgomem.hosts.lldb` (what `gdbgomem lldbinit` prints).
 
-lldb reads Go symbols but not Go's DWARF types (SBTarget.FindFirstType("runtime.g")
-is invalid), so struct layouts and constants come from GoBinary, the reader the
-offline core mode uses. Only this module and gdbgomem.frontends.lldb import lldb.
+The Target takes memory and threads from lldb's SB API; lldb reads Go symbols but
+not Go's DWARF types (SBTarget.FindFirstType("runtime.g") is invalid), so struct
+layouts and constants come from the GoBinary it holds, the reader the standalone
+host uses too. Every command is registered with the same names, arguments, help,
+text and JSON as in gdb. One GoRuntime per lldb target; its per-stop cache is
+dropped whenever the process has stopped again since (lldb's stop id). Only this
+module imports lldb.
 """
 
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 import lldb  # type: ignore[import-not-found]
 
+from gdbgomem.commands import COMMANDS
+from gdbgomem.commands.base import run_for_user
+from gdbgomem.elf.binary import GoBinary
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.target.base import Target, ThreadRegs
-from gdbgomem.target.binary import FactsFromBinary, GoBinary
+from gdbgomem.hosts import procfs
+from gdbgomem.render.text import color_wanted
+from gdbgomem.runtime import manifest
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.target import Target, ThreadRegs
 
 
-class LldbTarget(FactsFromBinary, Target):
+class LldbTarget(Target):
     """The selected lldb target: a live process or a core."""
 
     def __init__(self, target):
         self._target = target
         path = target.GetExecutable().fullpath
         try:
-            self.binary = GoBinary(path)
+            self.binary = GoBinary(path, manifest.wish_list())
         except (OSError, ValueError) as exc:
             raise GoMemError(f"cannot read the binary: {exc}", "load a Go executable with `target create`") from None
         self._mem_fd: Optional[int] = None
@@ -42,12 +52,14 @@ class LldbTarget(FactsFromBinary, Target):
             if self._mem_fd is not None:
                 os.close(self._mem_fd)
             self._mem_fd, self._mem_pid = None, pid
-            if pid:
-                try:
-                    self._mem_fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-                except OSError:
-                    self._mem_fd = None
+            if pid and self._is_local:
+                self._mem_fd = procfs.open_memory(pid)
         return self._mem_fd
+
+    @property
+    def _is_local(self) -> bool:
+        """A process on this machine (lldb's host platform), whose /proc is ours to read."""
+        return self._target.GetPlatform().GetName() == "host"
 
     @property
     def _process(self):
@@ -148,11 +160,68 @@ class LldbTarget(FactsFromBinary, Target):
     def executable(self) -> Optional[str]:
         return self._target.GetExecutable().fullpath
 
+    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+        pid = self.pid if not self.is_core and self._is_local else None
+        return procfs.resident_bytes(pid, ranges) if pid else None
+
     def stop_id(self) -> int:
-        """Changes every time the process stops: the front end's cue to drop decoded state."""
+        """Changes every time the process stops: this host's cue to drop decoded state."""
         return self._process.GetStopID() if self._process.IsValid() else 0
 
 
 def _register(frame, name: str) -> Optional[int]:
     value = frame.FindRegister(name)
     return value.GetValueAsUnsigned() if value.IsValid() else None
+
+
+# -- the commands ---------------------------------------------------------------------
+_runtimes = {}
+
+
+def current_runtime(debugger) -> GoRuntime:
+    target = debugger.GetSelectedTarget()
+    if not target.IsValid():
+        raise GoMemError("no target", "load a Go program: lldb ./prog, lldb -p PID, or target create --core")
+    key = (target.GetExecutable().fullpath, target.GetProcess().GetProcessID())
+    entry = _runtimes.get(key)
+    if entry is None:
+        _runtimes.clear()
+        entry = _runtimes[key] = [GoRuntime(LldbTarget(target)), None]
+    rt, seen = entry
+    stop = rt.target.stop_id()
+    if stop != seen:
+        rt.invalidate()
+        entry[1] = stop
+    return rt
+
+
+class _LldbCommand:
+    """Base of the per-command classes lldb instantiates (command script add -c)."""
+
+    command = None
+
+    def __init__(self, debugger, internal_dict):
+        self.debugger = debugger
+
+    def get_short_help(self):
+        return self.command.summary
+
+    def get_long_help(self):
+        return self.command.parser().format_help()
+
+    def __call__(self, debugger, argument, exe_ctx, result):
+        color = color_wanted(os.environ.get("GDBGOMEM_COLOR", "auto"), os.isatty(1))
+        outcome = run_for_user(self.command, argument, lambda: current_runtime(debugger), color,
+                               debug=bool(os.environ.get("GDBGOMEM_DEBUG")),
+                               debug_hint="GDBGOMEM_DEBUG=1 prints the traceback")
+        if outcome.error is not None:
+            result.SetError(outcome.error)
+        else:
+            result.AppendMessage(outcome.output)
+
+
+def __lldb_init_module(debugger, internal_dict):
+    for command in COMMANDS:
+        class_name = "Command_" + command.name.replace("-", "_")
+        globals()[class_name] = type(class_name, (_LldbCommand,), {"command": command})
+        debugger.HandleCommand(f"command script add -o -c {__name__}.{class_name} {command.name}")

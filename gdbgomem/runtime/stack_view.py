@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.frames import Frame, StackWindow, unwind
 from gdbgomem.runtime.goroutines import Goroutine
-from gdbgomem.runtime.process import GoProcess
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.manifest import STACK_BIG, STACK_GUARD, STACK_SMALL
 from gdbgomem.runtime.threads import Thread
+from gdbgomem.runtime.unwinder import Frame, StackWindow, unwind
 
-# Defaults for linux/amd64 when DWARF lacks them (internal/abi/stack.go, runtime/stack.go).
-STACK_SMALL_DEFAULT = 128
-STACK_BIG_DEFAULT = 4096
-STACK_GUARD_DEFAULT = 928
 MAX_STACK_READ = 64 << 20  # read at most this much of one stack in a block (Go's max is 1 GiB)
 
 
@@ -90,11 +87,9 @@ class StackView:
         return morestack_verdict(frame_size, self.sp, self.g.stackguard0, self.rules, self.preempt_marker)
 
 
-def guard_rules(proc: GoProcess) -> GuardRules:
+def guard_rules(rt: GoRuntime) -> GuardRules:
     return GuardRules(
-        stack_guard=proc.constant("runtime.stackGuard", proc.constant("runtime._StackGuard", STACK_GUARD_DEFAULT)),
-        stack_small=proc.constant("internal/abi.StackSmall", STACK_SMALL_DEFAULT),
-        stack_big=proc.constant("internal/abi.StackBig", STACK_BIG_DEFAULT))
+        stack_guard=rt.constant(STACK_GUARD), stack_small=rt.constant(STACK_SMALL), stack_big=rt.constant(STACK_BIG))
 
 
 def morestack_verdict(frame_size: int, sp: int, stackguard0: int, rules: GuardRules,
@@ -127,7 +122,7 @@ def morestack_verdict(frame_size: int, sp: int, stackguard0: int, rules: GuardRu
                             f"SP-{below} = 0x{lhs:x} {'<=' if take else '>'} stackguard0 0x{stackguard0:x}{preempt}")
 
 
-def stack_of_goroutine(proc: GoProcess, g: Goroutine, thread: Optional[Thread]) -> StackView:
+def stack_of_goroutine(rt: GoRuntime, g: Goroutine, thread: Optional[Thread]) -> StackView:
     """The live position of a goroutine: thread registers when it runs, else its saved state."""
     sp, pc, source, exact = g.sched_sp, g.sched_pc, "g.sched", False
     regs = thread.regs if thread is not None else None
@@ -136,27 +131,27 @@ def stack_of_goroutine(proc: GoProcess, g: Goroutine, thread: Optional[Thread]) 
         sp, pc, source, exact = regs.sp, regs.pc, "thread registers", True
     elif g.status == "syscall" and g.syscall_sp:
         sp, pc, source = g.syscall_sp, g.syscall_pc, "g.syscallsp"
-    return _view(proc, "goroutine", g, thread, sp, pc, source, exact)
+    return _view(rt, "goroutine", g, thread, sp, pc, source, exact)
 
 
-def stack_of_system(proc: GoProcess, thread: Thread, which: str = "g0") -> StackView:
+def stack_of_system(rt: GoRuntime, thread: Thread, which: str = "g0") -> StackView:
     """The g0 (or gsignal) stack of an M: from the thread's registers if it runs there."""
     g = thread.g0 if which == "g0" else thread.gsignal
     if g is None:
         raise GoMemError(f"M {thread.id} has no {which}")
     regs = thread.regs
     if regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
-        return _view(proc, which, g, thread, regs.sp, regs.pc, "thread registers", True)
-    return _view(proc, which, g, thread, g.sched_sp, g.sched_pc, "g.sched", False)
+        return _view(rt, which, g, thread, regs.sp, regs.pc, "thread registers", True)
+    return _view(rt, which, g, thread, g.sched_sp, g.sched_pc, "g.sched", False)
 
 
-def _view(proc, kind, g, thread, sp, pc, source, exact) -> StackView:
-    view = StackView(kind, g, thread, sp, pc, source, guard_rules(proc), proc.stack_preempt)
+def _view(rt, kind, g, thread, sp, pc, source, exact) -> StackView:
+    view = StackView(kind, g, thread, sp, pc, source, guard_rules(rt), rt.stack_preempt)
     if not sp or not pc or not g.stack_lo <= sp <= g.stack_hi:
         view.stop_reason = "no saved position" if not sp else "sp outside the stack"
         return view
     size = min(g.stack_hi - sp, MAX_STACK_READ)
-    data = proc.target.try_read(sp, size) or b""
-    walk = unwind(proc.pclntab, StackWindow(sp, data, proc.target.try_read), pc, sp, g.stack_hi, exact_pc=exact)
+    data = rt.target.try_read(sp, size) or b""
+    walk = unwind(rt.pclntab, StackWindow(sp, data, rt.target.try_read), pc, sp, g.stack_hi, exact_pc=exact)
     view.frames, view.stop_reason = walk.frames, walk.stop_reason
     return view

@@ -1,18 +1,23 @@
-"""The Target interface every backend (gdb, lldb, core file) implements.
+"""The Target: what the runtime decoders need from a process or core, whichever host gives it.
 
 Decoders in gdbgomem.runtime only talk to a Target, so they run unchanged in
-any debugger and in plain Python. A backend provides five primitives (read,
-symbol lookup, struct layout, DWARF constant, threads); batching of reads is
-built on top of `read` here, once for all backends.
+any debugger and in plain Python. Each host (gdbgomem.hosts: gdb, lldb,
+standalone) implements it: memory, symbols, threads, and what the target is.
+Facts of the binary (symbol sizes, struct layouts, constants) come by default
+from the GoBinary a target holds (composition: a target has a binary, it is
+not one); a host whose debugger reads Go's DWARF itself (gdb) answers them
+itself. Batched reads are built on top of `read` here, once for all hosts.
 """
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Tuple
 
+from gdbgomem.elf.binary import GoBinary
+from gdbgomem.elf.layout import StructLayout
 from gdbgomem.errors import GoMemError, MemoryReadError
 
 _SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
@@ -24,54 +29,6 @@ _SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
 MERGE_GAP = 4 * 1024
 # Never read more than this in one call, so a sparse request cannot balloon.
 MAX_WINDOW = 8 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Field:
-    """One member of a struct: byte offset, byte size and the DWARF type name."""
-
-    offset: int
-    size: int
-    type_name: str
-    layout: Optional["StructLayout"] = None  # set when the member is itself a struct
-
-
-@dataclass(frozen=True)
-class StructLayout:
-    """Field offsets of a struct as the binary's DWARF describes it."""
-
-    name: str
-    size: int
-    fields: Dict[str, Field] = field(default_factory=dict)
-
-    def has(self, path: str) -> bool:
-        try:
-            self.offset(path)
-        except KeyError:
-            return False
-        return True
-
-    def offset(self, path: str) -> int:
-        """Offset of a dotted member path ('sched.sp'); raises KeyError if absent."""
-        layout, total = self, 0
-        parts = path.split(".")
-        for i, part in enumerate(parts):
-            if layout is None or part not in layout.fields:
-                raise KeyError(f"{self.name} has no field {path!r}")
-            member = layout.fields[part]
-            total += member.offset
-            layout = member.layout if i + 1 < len(parts) else None
-        return total
-
-    def member(self, path: str) -> Field:
-        head, _, rest = path.partition(".")
-        member = self.fields[head]
-        if not rest:
-            return member
-        if member.layout is None:
-            raise KeyError(f"{self.name}.{head} is not a struct")
-        inner = member.layout.member(rest)
-        return Field(member.offset + inner.offset, inner.size, inner.type_name, inner.layout)
 
 
 @dataclass(frozen=True)
@@ -92,6 +49,7 @@ class Target(ABC):
 
     pointer_size = 8
     little_endian = True
+    binary: Optional[GoBinary] = None  # the program's executable, where the host opened it
 
     # -- primitives a backend provides -------------------------------------------------
     @abstractmethod
@@ -102,17 +60,17 @@ class Target(ABC):
     def symbol_address(self, name: str) -> Optional[int]:
         """Address of a global variable or function, None when the binary has no such symbol."""
 
-    @abstractmethod
     def symbol_size(self, name: str) -> Optional[int]:
         """Byte size of a global variable (from its DWARF type or ELF symbol), None if unknown."""
+        return self.binary.symbol_size(name) if self.binary is not None else None
 
-    @abstractmethod
     def struct_layout(self, type_name: str) -> Optional[StructLayout]:
         """Layout of a Go struct type ('runtime.g') from DWARF, None when DWARF lacks it."""
+        return self.binary.struct_layout(type_name) if self.binary is not None else None
 
-    @abstractmethod
     def constant(self, name: str) -> Optional[int]:
         """A Go constant the compiler wrote into DWARF ('runtime._Gscan'), None if absent."""
+        return self.binary.constant(name) if self.binary is not None else None
 
     @abstractmethod
     def threads(self) -> List[ThreadRegs]:
@@ -136,6 +94,11 @@ class Target(ABC):
     @abstractmethod
     def executable(self) -> Optional[str]:
         """Path of the program's binary, when known."""
+
+    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+        """Bytes of these [base, limit) address ranges that sit in RAM now; None where the
+        host cannot ask the operating system (a core, a process on another machine)."""
+        return None
 
     def evaluate_address(self, expression: str) -> int:
         """A user's address argument without a debugger's evaluator: a number (0x.. or

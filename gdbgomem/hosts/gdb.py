@@ -1,20 +1,27 @@
-"""Target backend over gdb's Python API (inferior memory, symbols, DWARF types, threads).
+"""gdb as a host: the Target over gdb's Python API, every command registered, caches dropped on resume.
 
-Only this module and gdbgomem.frontends.gdb import gdb. Types are turned into
-plain StructLayout objects once; memory is read with Inferior.read_memory in
-blocks, never by walking gdb.Value fields.
+Only this module imports gdb. Memory is read with Inferior.read_memory in blocks,
+never by walking gdb.Value fields; gdb's own view of the binary's DWARF gives the
+struct layouts and constants, turned into plain StructLayout objects once. One
+GoRuntime per inferior: its per-stop cache is dropped whenever the inferior
+resumes, and the whole runtime when the program or core changes.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+import os
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import gdb  # type: ignore[import-not-found]
 
+from gdbgomem.commands import COMMANDS
+from gdbgomem.commands.base import run_for_user
+from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.target.base import Field, StructLayout, Target, ThreadRegs
-
-_NESTING_LIMIT = 4  # struct members are described this deep (g.sched.sp, g.atomicstatus.value)
+from gdbgomem.hosts import procfs
+from gdbgomem.render.text import color_wanted
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.target import Target, ThreadRegs
 
 
 class GdbTarget(Target):
@@ -118,6 +125,11 @@ class GdbTarget(Target):
     def executable(self) -> Optional[str]:
         return self._inferior.progspace.filename
 
+    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+        connection = getattr(self._inferior, "connection", None)
+        local = connection is not None and connection.type == "native"
+        return procfs.resident_bytes(self.pid, ranges) if local and self.pid else None
+
 
 def _register(name: str) -> Optional[int]:
     try:
@@ -154,7 +166,92 @@ def _to_layout(name: str, gtype, depth: int) -> StructLayout:
             continue
         mtype = member.type.strip_typedefs()
         inner = None
-        if mtype.code == gdb.TYPE_CODE_STRUCT and depth < _NESTING_LIMIT:
+        if mtype.code == gdb.TYPE_CODE_STRUCT and depth < NESTING_LIMIT:
             inner = _to_layout(str(member.type), mtype, depth + 1)
         fields[member.name] = Field(member.bitpos // 8, mtype.sizeof, str(member.type), inner)
     return StructLayout(name, gtype.sizeof, fields)
+
+
+# -- the commands and the events ------------------------------------------------------
+_runtimes = {}
+
+
+def _key(inferior):
+    return inferior.num, inferior.pid, inferior.progspace.filename
+
+
+def current_runtime() -> GoRuntime:
+    inferior = gdb.selected_inferior()
+    key = _key(inferior)
+    if key not in _runtimes:
+        _runtimes.clear()
+        _runtimes[key] = GoRuntime(GdbTarget(inferior))
+    return _runtimes[key]
+
+
+def _on_resume(_event=None):
+    for rt in _runtimes.values():
+        rt.invalidate()
+
+
+def _on_program_change(_event=None):
+    _runtimes.clear()
+
+
+class ColorParameter(gdb.Parameter):
+    """Colors in gdbgomem output: auto (only on a terminal, never with NO_COLOR), on or off."""
+
+    set_doc = "Set whether gdbgomem colors its output."
+    show_doc = "Show whether gdbgomem colors its output."
+
+    def __init__(self):
+        super().__init__("gdbgomem-color", gdb.COMMAND_DATA, gdb.PARAM_ENUM, ["auto", "on", "off"])
+        self.value = "auto"
+
+
+class DebugParameter(gdb.Parameter):
+    """Print Python tracebacks of internal errors (for bug reports)."""
+
+    set_doc = "Set whether gdbgomem prints tracebacks of internal errors."
+    show_doc = "Show whether gdbgomem prints tracebacks of internal errors."
+
+    def __init__(self):
+        super().__init__("gdbgomem-debug", gdb.COMMAND_MAINTENANCE, gdb.PARAM_BOOLEAN)
+        self.value = False
+
+
+_color = ColorParameter()
+_debug = DebugParameter()
+
+
+class GdbCommand(gdb.Command):
+    """One gdbgomem command as a gdb command; the docstring is set per instance."""
+
+    def __init__(self, command):
+        self.__doc__ = f"{command.summary}\nUsage: {command.name} --help for the options."
+        super().__init__(command.name, gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+        self.command = command
+
+    def invoke(self, argument, from_tty):
+        outcome = run_for_user(self.command, argument, current_runtime, color_wanted(_color.value, os.isatty(1)),
+                               debug=_debug.value, debug_hint="set gdbgomem-debug on for the traceback")
+        if outcome.error is not None:
+            raise gdb.GdbError(outcome.error)
+        gdb.write(outcome.output)
+        gdb.write("\n")
+
+
+def register() -> None:
+    for command in COMMANDS:
+        GdbCommand(command)
+    gdb.events.cont.connect(_on_resume)
+    gdb.events.new_objfile.connect(_on_program_change)
+    gdb.events.clear_objfiles.connect(_on_program_change)
+    gdb.events.exited.connect(_on_program_change)
+    if hasattr(gdb.events, "inferior_call"):
+        gdb.events.inferior_call.connect(_on_resume)
+    if hasattr(gdb.events, "memory_changed"):
+        gdb.events.memory_changed.connect(_on_resume)
+
+
+register()

@@ -1,52 +1,28 @@
-"""go-heap, go-spans, go-span, go-arenas and go-sizeclasses on the heap fixture, per Go version,
+"""go-heap, go-spans, go-span, go-arenas, go-pages and go-sizeclasses on the heap fixture, per Go
+release and per host (gdb and lldb attached, the standalone reader on a core of the same state),
 compared with the runtime.MemStats the fixture read at a quiet point and with its sample objects."""
 
 from __future__ import annotations
 
 import re
-from typing import Dict
 
 import pytest
 
-from devtools import fixtures, gdbrun
+from devtools import fixtures, hostrun
+from tests.e2e.harness import HOSTS, chunk_probes, subject
 
 pytestmark = pytest.mark.e2e
 PAGE = 8192
-_SESSIONS: Dict[str, "HeapSession"] = {}
 
 
-class HeapSession:
-    def __init__(self, fixture):
-        self.fixture, self.truth = fixture, fixture.truth
-        samples = self.truth["samples"]
-        addresses = [s["addr"] for s in samples] + self.truth["freed_addrs"] + self.truth["freed_ptr_addrs"]
-        self.commands = ["go-heap --json", "go-spans --json", "go-spans --json --state free", "go-sizeclasses --json",
-                         "go-arenas --json", "go-spans --summary --json", "go-info --json", "go-heap",
-                         "go-spans --summary", "go-arenas --map", "go-pages --json", "go-pages"]
-        self.commands += [f"go-span {a} --json --bytes 64" for a in addresses]
-        self.commands += [f"go-pages --json --level 4 --chunk {a}" for a in self.chunk_probes()]
-        out = gdbrun.run_gdb(gdbrun.attach(fixture.pid), self.commands)
-        self.text = {c: out[i] for i, c in enumerate(self.commands)}
-
-    def chunk_probes(self):
-        """One address in each 4 MiB chunk that holds a sample (enough to cover the small heap)."""
-        seen = {}
-        for sample in self.truth["samples"]:
-            seen.setdefault(sample["addr"] >> 22, sample["addr"])
-        return list(seen.values())
-
-    def json(self, command):
-        return gdbrun.json_of(self.text[command])
-
-    def span_of(self, address):
-        return self.json(f"go-span {address} --json --bytes 64")
+@pytest.fixture(params=HOSTS)
+def h(request, running, go_version):
+    """One host's look at the heap fixture."""
+    return subject(running, "heap", go_version).look(request.param)
 
 
-@pytest.fixture
-def h(running, go_version):
-    if go_version not in _SESSIONS:
-        _SESSIONS[go_version] = HeapSession(running("heap", go_version))
-    return _SESSIONS[go_version]
+def span_of(h, address):
+    return h.json(f"go-span {address} --json --bytes 64")
 
 
 def version(h):
@@ -68,6 +44,8 @@ def test_heap_totals_equal_memstats(h):
     assert (pages["scavenged"] + pages["cached_scavenged"]) * PAGE == ms["heap_released"]
     assert pages["total"] * PAGE == ms["heap_sys"] + ms["stack_inuse"] + heap["workbuf_bytes"]
     assert (pages["padding"] > 0) == (version(h) >= (1, 26))  # randomized heap base is on from 1.26
+    # resident memory: the host asks /proc/PID/smaps of a live local process; a core has no /proc
+    assert heap["resident_bytes"] is None if h.on_core else 0 < heap["resident_bytes"] <= pages["total"] * PAGE
 
 
 def test_spans_add_up(h):
@@ -118,7 +96,7 @@ def slots_per_span(h, elemsize, noscan):
 
 def test_samples_are_found_in_their_spans(h):
     for sample in h.truth["samples"]:
-        got = h.span_of(sample["addr"])
+        got = span_of(h, sample["addr"])
         span, obj = got["span"], got["object"]
         assert span["state"] == "inuse" and span["noscan"] == sample["noscan"], sample
         assert obj["base"] == sample["addr"] and obj["offset"] == 0 and obj["allocated"] is True
@@ -134,7 +112,7 @@ def test_samples_are_found_in_their_spans(h):
 def test_pointer_bits_come_from_the_right_place(h):
     by_kind = {}
     for sample in h.truth["samples"]:
-        by_kind.setdefault(sample["kind"], h.span_of(sample["addr"]))
+        by_kind.setdefault(sample["kind"], span_of(h, sample["addr"]))
     small, ptr, large_scan = by_kind["small"]["object"], by_kind["ptr"]["object"], by_kind["large_scan"]["object"]
     assert small["pointer_bits"] == "none (noscan)" and not any(small["pointer_words"])
     if version(h) < (1, 22):
@@ -153,7 +131,7 @@ def test_pointer_bits_come_from_the_right_place(h):
 
 def test_freed_slots_are_free(h):
     for address in h.truth["freed_addrs"] + h.truth["freed_ptr_addrs"]:
-        obj = h.span_of(address)["object"]
+        obj = span_of(h, address)["object"]
         assert obj["base"] == address and obj["allocated"] is False
 
 
@@ -169,9 +147,9 @@ def test_arenas_hold_every_sample(h):
 
 
 def test_text_views(h):
-    assert "in-use spans" in h.text["go-heap"] and "returned to the OS" in h.text["go-heap"]
-    assert "FREE SLOTS" in h.text["go-spans --summary"]
-    picture = h.text["go-arenas --map"]
+    assert "in-use spans" in h.outputs["go-heap"] and "returned to the OS" in h.outputs["go-heap"]
+    assert "FREE SLOTS" in h.outputs["go-spans --summary"]
+    picture = h.outputs["go-arenas --map"]
     assert re.search(r"\|[#s.~ ]+\|", picture) and "#" in picture
 
 
@@ -194,7 +172,7 @@ def test_page_summaries_agree_with_chunk_bitmaps(h):
         (heap["pages"]["in_use"], heap["pages"]["free"], heap["pages"]["scavenged"])
     assert [lvl["level"] for lvl in pages["levels"]] == [0, 1, 2, 3, 4]
     # the runtime keeps the summaries and the bitmaps separately; at rest they must agree
-    for address in h.chunk_probes():
+    for address in chunk_probes(h.truth):
         got = h.json(f"go-pages --json --level 4 --chunk {address}")
         chunk = got["chunk"]
         leaf = next(e for e in got["levels"][0]["entries"] if e["base"] == chunk["base"])
@@ -202,7 +180,7 @@ def test_page_summaries_agree_with_chunk_bitmaps(h):
         assert chunk["base"] <= address < chunk["base"] + 512 * PAGE
     # the root's longest run is the longest run of free pages anywhere in the heap
     assert max(e["max"] for e in pages["levels"][0]["entries"]) == pages["largest_free_run_pages"]
-    assert "summary level 4" in h.text["go-pages"]
+    assert "summary level 4" in h.outputs["go-pages"]
 
 
 @pytest.mark.skipif("1.25.5" not in fixtures.go_versions(), reason="needs Go 1.25.5 (GO_VERSIONS)")
@@ -213,7 +191,7 @@ def test_green_tea_experiment_is_detected_by_feature_not_version(ptrace_allowed)
                              experiment="greenteagc")
     try:
         ptr = next(s for s in fixture.truth["samples"] if s["kind"] == "ptr")
-        got = gdbrun.json_of(gdbrun.run_gdb(gdbrun.attach(fixture.pid), [f"go-span {ptr['addr']} --json"])[0])
+        got = hostrun.json_of(hostrun.run_gdb(hostrun.attach(fixture.pid), [f"go-span {ptr['addr']} --json"])[0])
     finally:
         fixture.stop()
     assert got["object"]["pointer_bits"] == "span heap bits + inline marks"

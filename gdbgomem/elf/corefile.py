@@ -38,7 +38,6 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from gdbgomem.target.base import ThreadRegs
 
 # ELF constants (the ELF gABI and include/uapi/linux/elf.h).
 ELF_MAGIC = b"\x7fELF"
@@ -444,12 +443,6 @@ class CoreFile:
                     found = _find_note(page, b"GNU", NT_GNU_BUILD_ID)
                     gnu = found.hex() if found is not None else None
         return BuildIds(mapped.path, mapped.start, go, gnu)
-
-    def thread_regs(self) -> List[ThreadRegs]:
-        """threads as the Target interface wants them; the first (the one that crashed,
-        or gdb's current thread) is selected, and numbered 1.. as gdb numbers a core's threads."""
-        return [ThreadRegs(t.tid, t.pc, t.sp, t.bp, t.fs_base, selected=(i == 0), debugger_id=i + 1)
-                for i, t in enumerate(self.threads)]
 
     # -- life cycle ----------------------------------------------------------------------
     def close(self) -> None:

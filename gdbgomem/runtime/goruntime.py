@@ -1,22 +1,24 @@
-"""GoProcess: one Go program seen through a Target, with everything decoded cached.
+"""GoRuntime: the Go runtime of one program seen through a Target; every decoder starts here.
 
-Two lifetimes of cache:
-  - binary facts (version, layouts, constants, pclntab, name tables) hold as
-    long as the same program is loaded;
-  - the snapshot (goroutines, threads) holds until the process resumes;
-    front ends call `invalidate()` then.
+It answers what all decoders share (the Go version, layouts, constants, globals,
+the runtime's name tables, the function table) and holds the two caches whose
+lifetimes gdbgomem.runtime.cache declares: per binary, and per stop (dropped by
+`invalidate()`, which each host calls when the process resumes).
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+from gdbgomem import releases
+from gdbgomem.elf.layout import StructLayout
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime import version as goversion
+from gdbgomem.runtime.cache import per_binary
 from gdbgomem.runtime.gostrings import read_string, read_string_array
+from gdbgomem.runtime.manifest import Constant
 from gdbgomem.runtime.pclntab import PclnTab
-from gdbgomem.target.base import StructLayout, Target
+from gdbgomem.runtime.target import Target
 
 # stackPreempt = uintptrMask & -1314 (runtime/stack.go): written to g.stackguard0
 # to ask a goroutine to stop at its next function prologue. It is larger than
@@ -24,31 +26,20 @@ from gdbgomem.target.base import StructLayout, Target
 STACK_PREEMPT = {8: (1 << 64) - 1314, 4: (1 << 32) - 1314}
 
 
-class GoProcess:
+class GoRuntime:
     """The Go runtime of one target: entry point for every decoder."""
 
     def __init__(self, target: Target):
         self.target = target
-        self._facts: Dict[str, Any] = {}
-        self._snapshot: Dict[str, Any] = {}
-        # per-pc answers, kept as plain dicts: they are hit once per goroutine
+        self.binary_cache: Dict[Any, Any] = {}  # see gdbgomem.runtime.cache
+        self.stop_cache: Dict[Any, Any] = {}
+        # per-pc answers of the binary, kept as plain dicts: they are hit once per goroutine
         self._function_at: Dict[int, Optional[str]] = {}
         self._call_position: Dict[int, Optional[Tuple[str, str, int]]] = {}
 
-    # -- cache plumbing ----------------------------------------------------------------
     def invalidate(self) -> None:
-        """Forget the process state (goroutines, threads); keep facts about the binary."""
-        self._snapshot.clear()
-
-    def fact(self, key: str, compute: Callable[[], Any]) -> Any:
-        if key not in self._facts:
-            self._facts[key] = compute()
-        return self._facts[key]
-
-    def snapshot(self, key: str, compute: Callable[[], Any]) -> Any:
-        if key not in self._snapshot:
-            self._snapshot[key] = compute()
-        return self._snapshot[key]
+        """Forget the process state (goroutines, threads, spans); keep facts about the binary."""
+        self.stop_cache.clear()
 
     # -- is this a Go program we can read? ---------------------------------------------
     def check(self, need_process: bool = True) -> None:
@@ -57,7 +48,7 @@ class GoProcess:
         if self.target.symbol_address("runtime.allgs") is None:
             raise GoMemError("not a Go program: the binary has no runtime.allgs symbol",
                              "load a Go binary built without -ldflags=-s")
-        if not goversion.is_supported(self.version):
+        if not releases.is_supported(self.version):
             raise GoMemError(f"{self.version_string} is not supported",
                              "gdbgomem reads programs built by Go 1.21 or newer")
         if need_process and not self.target.has_process():
@@ -73,39 +64,50 @@ class GoProcess:
 
     @property
     def version_string(self) -> str:
-        def compute() -> str:
-            address = self.target.symbol_address("runtime.buildVersion")
-            text = read_string(self.target, address) if address is not None else None
-            return text or "unknown"
-        return self.fact("version_string", compute)
+        return self._version_string()
+
+    @per_binary
+    def _version_string(self) -> str:
+        address = self.target.symbol_address("runtime.buildVersion")
+        text = read_string(self.target, address) if address is not None else None
+        return text or "unknown"
 
     @property
     def version(self) -> Tuple[int, int, int]:
-        parsed = goversion.parse_go_version(self.version_string)
+        parsed = releases.parse_go_version(self.version_string)
         if parsed is None:
             raise GoMemError(f"cannot tell the Go version (runtime.buildVersion is {self.version_string!r})",
                              "is this a Go program?")
         return parsed
 
     # -- layouts and constants ---------------------------------------------------------
+    @per_binary
     def layout(self, type_name: str) -> StructLayout:
-        def compute() -> StructLayout:
-            found = self.target.struct_layout(type_name)
-            if found is None:
-                raise GoMemError(f"the binary has no DWARF type {type_name}",
-                                 "build the program without -ldflags=-w so its debug info is kept")
+        found = self.target.struct_layout(type_name)
+        if found is not None:
             return found
-        return self.fact("layout:" + type_name, compute)
+        raise GoMemError(f"the binary has no DWARF type {type_name}",
+                         "build the program without -ldflags=-w so its debug info is kept")
 
-    def constant(self, name: str, default: Optional[int] = None) -> Optional[int]:
-        value = self.fact("const:" + name, lambda: self.target.constant(name))
-        return default if value is None else value
+    @per_binary
+    def constant(self, constant: Constant) -> int:
+        """The binary's value of a runtime constant (gdbgomem.runtime.manifest), under the
+        first of its names DWARF has; its linux/amd64 value where DWARF has none."""
+        for name in constant.names:
+            value = self.target.constant(name)
+            if value is not None:
+                return value
+        return constant.default
 
     def global_address(self, name: str) -> int:
-        address = self.fact("sym:" + name, lambda: self.target.symbol_address(name))
+        address = self._symbol_address(name)
         if address is None:
             raise GoMemError(f"the binary has no symbol {name}", "is it a Go program built without -ldflags=-s?")
         return address
+
+    @per_binary
+    def _symbol_address(self, name: str) -> Optional[int]:
+        return self.target.symbol_address(name)
 
     def read_word(self, address: int) -> int:
         return self.target.read_word(address)
@@ -137,15 +139,14 @@ class GoProcess:
         return STACK_PREEMPT[self.pointer_size]
 
     # -- name tables the runtime keeps in its own memory -------------------------------
+    @per_binary
     def name_table(self, symbol: str) -> List[Optional[str]]:
         """A runtime [N]string table (waitReasonStrings, gStatusStrings) read from the target."""
-        def compute() -> List[Optional[str]]:
-            address = self.target.symbol_address(symbol)
-            size = self.target.symbol_size(symbol)
-            if address is None or not size or size % 16:
-                return []
-            return read_string_array(self.target, address, min(size // 16, 4096))
-        return self.fact("names:" + symbol, compute)
+        address = self.target.symbol_address(symbol)
+        size = self.target.symbol_size(symbol)
+        if address is None or not size or size % 16:
+            return []
+        return read_string_array(self.target, address, min(size // 16, 4096))
 
     def wait_reason(self, code: int) -> Optional[str]:
         """The binary's own text for a waitReason value; None for waitReasonZero."""
@@ -166,8 +167,9 @@ class GoProcess:
     # -- code: function names, files and lines -----------------------------------------
     @property
     def pclntab(self) -> PclnTab:
-        return self.fact("pclntab", self._load_pclntab)
+        return self._load_pclntab()
 
+    @per_binary
     def _load_pclntab(self) -> PclnTab:
         """The function table as the runtime sees it, via runtime.firstmoduledata.
 

@@ -1,0 +1,230 @@
+"""go-spans (every mspan, or a summary per size class) and go-span ADDR (the span and object
+holding an address, with its pointer words)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Dict, List
+
+from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.errors import GoMemError
+from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.objects import object_at, span_of
+from gdbgomem.runtime.owners import stack_owner
+from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
+
+TEXT_LIMIT = 200
+HEXDUMP_DEFAULT = 256
+HEXDUMP_MAX = 64 * 1024
+SORT_KEYS = {
+    "base": lambda s: s.base, "npages": lambda s: -s.npages, "elemsize": lambda s: -s.elemsize,
+    "free": lambda s: -s.free_slots, "util": lambda s: s.utilization, "class": lambda s: s.sizeclass,
+    "tail": lambda s: -s.tail_bytes,
+}
+
+
+def span_json(rt: GoRuntime, s: Span) -> dict:
+    return {"address": s.address, "base": s.base, "npages": s.npages, "bytes": s.bytes, "state": s.state,
+            "manual_use": s.manual_use, "spanclass": s.spanclass, "sizeclass": s.sizeclass, "noscan": s.noscan,
+            "elemsize": s.elemsize, "nelems": s.nelems, "alloc_count": s.alloc_count, "free_slots": s.free_slots,
+            "freeindex": s.freeindex, "utilization": round(s.utilization, 4), "tail_bytes": s.tail_bytes,
+            "pointer_bits": pointer_bits_location(rt, s), "large_type": s.large_type or None,
+            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits}
+
+
+def _class_text(s: Span) -> str:
+    if s.state != "inuse":
+        return "-"
+    return f"{s.sizeclass}{' noscan' if s.noscan else ''}" if s.sizeclass else f"large{' noscan' if s.noscan else ''}"
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a fraction: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
+    return value
+
+
+class SpansCommand(Command):
+    name = "go-spans"
+    summary = "list mspans from mheap_.allspans: class, objects, free slots, waste, pointer bits"
+    description = ("List the heap's spans (mheap_.allspans), one row each: base, pages, state\n"
+                   "(inuse, manual = stacks and GC work buffers, free), size class and noscan bit,\n"
+                   "element size, slots, objects allocated, free slots, utilization, tail bytes\n"
+                   "(past the last slot: unused, or heap bits / inline mark bits the runtime keeps\n"
+                   "there) and where the pointer bits of the objects live. --summary groups in-use\n"
+                   "spans by size class.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--class", dest="klass", type=positive_int, metavar="N", help="only size class N (0 = large)")
+        scan = parser.add_mutually_exclusive_group()
+        scan.add_argument("--noscan", action="store_true", help="only spans of pointer-free objects")
+        scan.add_argument("--scan", action="store_true", help="only spans of objects with pointers")
+        parser.add_argument("--state", choices=["inuse", "manual", "free"],
+                            help="only spans in this state (free: span structs of dead spans, kept for reuse; "
+                                 "left out unless asked for)")
+        parser.add_argument("--min-free", type=_fraction, metavar="F",
+                            help="only in-use spans with at least this fraction of free slots (0..1)")
+        parser.add_argument("--sort", choices=sorted(SORT_KEYS), default="base", help="order of the rows")
+        parser.add_argument("--limit", type=positive_int, metavar="N",
+                            help=f"at most N rows (0 = all; text default {TEXT_LIMIT}, JSON default all)")
+        parser.add_argument("--summary", action="store_true", help="one row per size class instead of per span")
+
+    def run(self, rt, args):
+        spans = [s for s in all_spans(rt) if self._wanted(s, args)]
+        if args.summary:
+            return summary_report(rt, spans, args.json)
+        spans.sort(key=SORT_KEYS[args.sort])
+        limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
+        shown = spans[:limit] if limit else spans
+        report = Report({"spans": [span_json(rt, s) for s in shown] if args.json else [],
+                         "total": len(spans), "shown": len(shown)})
+        if args.json:
+            return report
+        rows = [[Styled(hexaddr(s.base), "address"), s.npages, s.state if s.state != "manual" else f"manual ({s.manual_use})",
+                 _class_text(s), s.elemsize or "-", s.nelems or "-", s.alloc_count, s.free_slots,
+                 f"{100 * s.utilization:.0f}%", humanize(s.tail_bytes) if s.tail_bytes else "-",
+                 pointer_bits_location(rt, s)] for s in shown]
+        report.add(Table(["BASE", "PAGES", "STATE", "CLASS", "ELEMSIZE", "SLOTS", "ALLOC", "FREE", "UTIL", "TAIL",
+                          "POINTER BITS"], rows))
+        if len(shown) < len(spans):
+            report.add(Styled(f"... {len(spans) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
+        report.add(f"{len(spans)} spans, {humanize(sum(s.bytes for s in spans))}")
+        return report
+
+    @staticmethod
+    def _wanted(s: Span, args) -> bool:
+        if args.state and s.state != args.state or not args.state and s.state == "free":
+            return False
+        if args.klass is not None and (s.state != "inuse" or s.sizeclass != args.klass):
+            return False
+        if (args.noscan or args.scan) and (s.state != "inuse" or s.noscan != args.noscan):
+            return False
+        if args.min_free is not None and (s.state != "inuse" or not s.nelems
+                                          or s.free_slots / s.nelems < args.min_free):
+            return False
+        return True
+
+
+def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
+    """In-use spans grouped by size class: how full they are and what they waste."""
+    totals: Dict[tuple, List[int]] = {}
+    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail bytes
+        if s.state != "inuse":
+            continue
+        t = totals.get((s.sizeclass, s.noscan))
+        if t is None:
+            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0]
+        free = s.nelems - s.alloc_count
+        t[1] += 1
+        t[2] += s.bytes
+        t[3] += s.alloc_count
+        t[4] += s.nelems
+        t[5] += s.alloc_count * s.elemsize
+        t[6] += (free if free > 0 else 0) * s.elemsize
+        t[7] += s.tail_bytes
+    rows_json = [{"sizeclass": klass, "noscan": noscan, "elemsize": t[0] if klass else None, "spans": t[1],
+                  "bytes": t[2], "objects": t[3], "capacity": t[4], "bytes_in_use": t[5], "free_slot_bytes": t[6],
+                  "tail_bytes": t[7]} for (klass, noscan), t in sorted(totals.items())]
+    report = Report({"classes": rows_json, "total_spans": sum(r["spans"] for r in rows_json),
+                     "note": "slot waste inside an allocated object (elemsize minus the size asked for) is not "
+                             "recorded by the runtime; free_slot_bytes are unallocated slots, tail_bytes the span "
+                             "bytes past the last slot"})
+    if as_json:
+        return report
+    rows = [[f"{r['sizeclass']}" if r["sizeclass"] else "large", "noscan" if r["noscan"] else "scan",
+             r["elemsize"] or "-", r["spans"], f"{r['objects']}/{r['capacity']}", humanize(r["bytes_in_use"]),
+             humanize(r["bytes"]), humanize(r["free_slot_bytes"]), humanize(r["tail_bytes"])] for r in rows_json]
+    report.add(Table(["CLASS", "KIND", "ELEMSIZE", "SPANS", "OBJECTS/SLOTS", "IN USE", "SPAN BYTES", "FREE SLOTS",
+                      "TAIL"], rows))
+    report.add("FREE SLOTS: bytes of unallocated slots; TAIL: span bytes past the last slot. The waste inside an "
+               "allocated slot (elemsize minus the size asked for) is not recorded by the runtime.")
+    return report
+
+
+def hexdump(data: bytes, base: int, pointers) -> list:
+    """16 bytes a line; words the bitmap marks as pointers are flagged with '*'."""
+    lines = []
+    for off in range(0, len(data), 16):
+        chunk = data[off:off + 16]
+        words = []
+        for w in range(0, len(chunk), 8):
+            index = (off + w) // 8
+            flag = "*" if pointers and index < len(pointers) and pointers[index] else " "
+            words.append(chunk[w:w + 8].hex(" ") + flag)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"  {hexaddr(base + off)}  {'  '.join(words):<50} {text}")
+    return lines
+
+
+class SpanCommand(Command):
+    name = "go-span"
+    keep_quotes = True  # ADDR is a debugger expression: &'runtime.allgs' must reach it whole
+    summary = "the span and object holding an address: slot, allocated/marked, pointer words, hexdump"
+    description = ("Find the span that holds ADDR through the arena's span table (O(1), like the\n"
+                   "runtime's spanOf), then the object slot: index, base, offset of ADDR in it,\n"
+                   "allocated (allocBits / freeindex), marked (gcmarkBits), its pointer words\n"
+                   "(heap bits, malloc header type or largeType, with the type's name) and a\n"
+                   "hexdump (* marks pointer words). ADDR is evaluated by the debugger ($rsp,\n"
+                   "symbols and expressions work).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("address", metavar="ADDR", help="an address or expression")
+        parser.add_argument("--bytes", type=positive_int, default=HEXDUMP_DEFAULT, metavar="N",
+                            help=f"hexdump at most N bytes of the object (default {HEXDUMP_DEFAULT}, 0 = none)")
+
+    def run(self, rt, args):
+        address = rt.target.evaluate_address(args.address)
+        span = span_of(rt, address)
+        if span is None or not span.base <= address < span.end or span.state == "free":
+            owner = stack_owner(rt, address)
+            where = f"; it is on {owner}" if owner else ""
+            raise GoMemError(f"0x{address:x} is not in the Go heap{where}",
+                             "go-heap shows the heap's address ranges")
+        if span.state == "manual":
+            owner = stack_owner(rt, address)
+            what = owner if owner else "memory the runtime manages by hand (a free stack or GC work buffer)"
+            report = Report({"address": address, "span": span_json(rt, span), "object": None, "manual_owner": owner})
+            report.add(f"0x{address:x} is in a manual span [{hexaddr(span.base)}, {hexaddr(span.end)}): {what}")
+            return report
+        obj = object_at(rt, span, address)
+        if obj is None:
+            report = Report({"address": address, "span": span_json(rt, span), "object": None})
+            report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
+                       f"({span.nelems} x {span.elemsize} B): the span's tail")
+            return report
+        dump_size = min(args.bytes, span.elemsize, HEXDUMP_MAX)
+        data = rt.target.try_read(obj.base, dump_size) if dump_size else b""
+        object_json = {
+            "base": obj.base, "index": obj.index, "offset": obj.offset, "size": span.elemsize,
+            "allocated": obj.allocated, "marked": obj.marked, "type": obj.type_address, "type_name": obj.type_name,
+            "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
+            "bytes": data.hex() if data else None}
+        report = Report({"address": address, "span": span_json(rt, span), "object": object_json})
+        if args.json:
+            return report
+        kind = "noscan" if span.noscan else "scan"
+        klass = f"size class {span.sizeclass}" if span.sizeclass else "a large object"
+        pointers = obj.pointer_words
+        rows = [
+            ["span", f"[{hexaddr(span.base)}, {hexaddr(span.end)}) {span.npages} pages, {klass} ({kind}), "
+                     f"{span.alloc_count}/{span.nelems} slots allocated, mspan at {hexaddr(span.address)}"],
+            ["object", f"#{obj.index} at {hexaddr(obj.base)}, {span.elemsize} B; 0x{address:x} is at offset {obj.offset}"],
+            ["allocated", Styled("yes", "status.running") if obj.allocated else Styled("no (free slot)", "warning")],
+            ["marked", "yes" if obj.marked else "no"],
+            ["type", f"{obj.type_name or '?'} at {hexaddr(obj.type_address)}" if obj.type_address else "-"],
+            ["pointer bits", obj.pointer_source],
+            ["pointer words", "".join("P" if p else "." for p in pointers) if pointers is not None else "unknown"],
+        ]
+        report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
+        for note in obj.notes:
+            report.add(Styled(note, "muted"))
+        if data:
+            report.add(f"first {humanize(len(data))} of the object (* = pointer word):")
+            report.blocks.extend(hexdump(data, obj.base, pointers))
+        return report

@@ -1,0 +1,330 @@
+"""Static facts of a Go executable, read from its ELF file without a debugger.
+
+Used where no debugger can describe the program: offline analysis of a core
+file, and lldb (which does not read Go's DWARF types). GoBinary answers the
+questions a Target needs from the executable itself: symbol addresses
+(.symtab), struct layouts, constants and variable sizes (DWARF, through
+gdbgomem.elf.dwarf), and the bytes of initialized data (the file's PT_LOAD
+segments). pyelftools does the ELF work (headers, sections, segments,
+decompression of SHF_COMPRESSED sections).
+
+DWARF answers are kept in a per-binary cache on disk (gdbgomem.elf.layout_cache),
+so a later open of the same binary answers without touching DWARF at all. The
+first time DWARF has to be read, the caller's whole wish list (what the runtime
+decoders will ask for) is resolved at once, so that one cache write holds it.
+"""
+
+from __future__ import annotations
+
+import functools
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from elftools.elf.elffile import ELFFile
+
+from gdbgomem.elf.dwarf import DwarfIndex
+from gdbgomem.elf.dwarf_format import SHT_NOBITS
+from gdbgomem.elf.layout import StructLayout, layout_from_json, layout_to_json
+from gdbgomem.elf.layout_cache import LayoutCache, cache_file
+
+_ET_DYN = "ET_DYN"
+_PT_LOAD = "PT_LOAD"
+_NT_GNU_BUILD_ID = 3
+_NT_GO_BUILD_ID = 4
+
+
+@dataclass(frozen=True)
+class WishList:
+    """Names a reader of the binary will ask for: struct types, constants and variables."""
+
+    types: Tuple[str, ...] = ()
+    constants: Tuple[str, ...] = ()
+    variables: Tuple[str, ...] = ()
+
+
+class GoBinary:
+    """A Go executable opened for its static facts: symbols, DWARF layouts, constants, data.
+
+    Addresses are link-time addresses; for a position-independent executable the
+    caller adds the load bias. Lookups return None for whatever the binary does not
+    have (a stripped symbol table, no DWARF, a damaged section); only opening a file
+    that is not an ELF executable raises (ValueError).
+    """
+
+    def __init__(self, path: str, wish_list: WishList = WishList(), cache_dir: Optional[str] = None,
+                 use_cache: bool = True):
+        self.path = str(path)
+        self.wish_list = wish_list
+        self._file = open(self.path, "rb")
+        self._map: Optional[mmap.mmap] = None
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+        self._symbols: Optional[Dict[bytes, Tuple[int, int]]] = None
+        self._dwarf: Optional[DwarfIndex] = None
+        self._dwarf_tried = False
+        self.dwarf_error: Optional[str] = None  # why DWARF could not be read, when it could not
+        self._layouts: Dict[str, Optional[StructLayout]] = {}
+        self._cache = LayoutCache(cache_file(cache_dir, self.build_id, self.path) if use_cache else None,
+                                  self.build_id, self.file_size, self.mtime_ns)
+        self.cache_hit = self._cache.prefetched  # answers came from an earlier session
+
+    def _open(self) -> None:
+        st = os.fstat(self._file.fileno())
+        self.file_size = st.st_size
+        self.mtime_ns = st.st_mtime_ns
+        if self._file.read(4) != b"\x7fELF":
+            raise ValueError(f"not an ELF file: {self.path}")
+        self._file.seek(0)
+        self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            self._elf = ELFFile(self._file)
+            header = self._elf.header
+            self.is_pie = header["e_type"] == _ET_DYN
+            self.pointer_size = 8 if self._elf.elfclass == 64 else 4
+            self.little_endian = self._elf.little_endian
+            loads = [(int(s["p_vaddr"]), int(s["p_memsz"]), int(s["p_offset"]), int(s["p_filesz"]))
+                     for s in self._elf.iter_segments() if s["p_type"] == _PT_LOAD]
+            self._sections = {}
+            for index, section in enumerate(self._elf.iter_sections()):
+                self._sections.setdefault(section.name, index)
+        except Exception as exc:  # pyelftools raises many kinds on a damaged header
+            raise ValueError(f"not a readable ELF file: {self.path} ({exc})") from None
+        self._loads = sorted(loads)
+        self.build_id = self._read_build_id()
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "GoBinary":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"GoBinary({self.path!r}, build_id={self.build_id!r})"
+
+    # -- file contents -----------------------------------------------------------------
+    def segments(self) -> List[Tuple[int, int, int, int]]:
+        """File-backed PT_LOAD segments as (vaddr, memsz, file_offset, filesz)."""
+        return [seg for seg in self._loads if seg[3] > 0]
+
+    def read_static(self, address: int, size: int) -> Optional[bytes]:
+        """The bytes a fresh process holds at a link-time address: text and initialized data
+        from the file, zeros for bss. None unless one PT_LOAD segment covers the whole range."""
+        if size < 0 or address < 0 or self._map is None:
+            return None
+        for vaddr, memsz, offset, filesz in self._loads:
+            if vaddr <= address and address + size <= vaddr + memsz:
+                start = address - vaddr
+                in_file = max(0, min(size, filesz - start))
+                if offset + start + in_file > len(self._map):
+                    return None  # the file is truncated
+                data = self._map[offset + start:offset + start + in_file] if in_file else b""
+                return data + bytes(size - in_file)
+        return None
+
+    def read_file_backed(self, address: int, size: int) -> Optional[bytes]:
+        """Only bytes the file holds (text, read-only and initialized data) at a link-time
+        address. Never the zero-filled bss: for a process that ran, those bytes are
+        whatever the process wrote, which only its memory (or core) can tell."""
+        for vaddr, _memsz, _offset, filesz in self._loads:
+            if vaddr <= address and address + size <= vaddr + filesz:
+                return self.read_static(address, size)
+        return None
+
+    def _read_build_id(self) -> Optional[str]:
+        """The GNU build id (hex) when the linker wrote one, else Go's own build id string."""
+        found: Dict[Tuple[bytes, int], bytes] = {}
+        try:
+            for name in (".note.gnu.build-id", ".note.go.buildid"):
+                index = self._sections.get(name)
+                if index is not None:
+                    header = self._elf.get_section(index).header
+                    found.update(_notes(self._map, header["sh_offset"], header["sh_size"], self.little_endian))
+            if not found:
+                for seg in self._elf.iter_segments():
+                    if seg["p_type"] == "PT_NOTE":
+                        found.update(_notes(self._map, seg["p_offset"], seg["p_filesz"], self.little_endian))
+        except Exception:
+            return None
+        gnu = found.get((b"GNU", _NT_GNU_BUILD_ID))
+        if gnu:
+            return gnu.hex()
+        go = found.get((b"Go", _NT_GO_BUILD_ID))
+        if go:
+            return go.rstrip(b"\0").decode("ascii", "replace")
+        return None
+
+    # -- symbols -----------------------------------------------------------------------
+    def symbol_address(self, name: str) -> Optional[int]:
+        """Link-time address of a symbol from .symtab (or .dynsym); None when stripped."""
+        found = self._symbol(name)
+        if found is not None:
+            return found[0]
+        if self._symbol_table() or not self._has_dwarf_sections():
+            return None
+        # No symbol table at all but DWARF kept: a global variable's DW_OP_addr location.
+        return self._answer("addresses", name, lambda dwarf: dwarf.variable_address(name))
+
+    def symbol_size(self, name: str) -> Optional[int]:
+        """Byte size of a global variable from its DWARF type; the ELF st_size otherwise."""
+        size = self._answer("variables", name, lambda dwarf: dwarf.variable_size(name))
+        if size is not None:
+            return size
+        found = self._symbol(name)
+        return found[1] if found is not None else None
+
+    def _symbol(self, name: str) -> Optional[Tuple[int, int]]:
+        try:
+            return self._symbol_table().get(name.encode())
+        except UnicodeEncodeError:
+            return None
+
+    def _symbol_table(self) -> Dict[bytes, Tuple[int, int]]:
+        if self._symbols is None:
+            self._symbols = {}
+            for name in (".symtab", ".dynsym"):
+                try:
+                    self._symbols = self._parse_symbols(name)
+                except Exception:
+                    self._symbols = {}
+                if self._symbols:
+                    break
+        return self._symbols
+
+    def _parse_symbols(self, section_name: str) -> Dict[bytes, Tuple[int, int]]:
+        """name -> (st_value, st_size) of every defined symbol, straight from the mapped file."""
+        index = self._sections.get(section_name)
+        if index is None:
+            return {}
+        header = self._elf.get_section(index).header
+        strtab = self._elf.get_section(header["sh_link"]).header
+        if header["sh_type"] == SHT_NOBITS or strtab["sh_type"] == SHT_NOBITS:
+            return {}
+        data = self._map[header["sh_offset"]:header["sh_offset"] + header["sh_size"]]
+        names = self._map[strtab["sh_offset"]:strtab["sh_offset"] + strtab["sh_size"]]
+        order = "<" if self.little_endian else ">"
+        if self.pointer_size == 8:
+            fmt, name_i, info_i, shndx_i, value_i, size_i = order + "IBBHQQ", 0, 1, 3, 4, 5
+        else:
+            fmt, name_i, value_i, size_i, info_i, shndx_i = order + "IIIBBH", 0, 1, 2, 3, 5
+        entry = struct.calcsize(fmt)
+        result: Dict[bytes, Tuple[int, int]] = {}
+        for sym in struct.iter_unpack(fmt, data[:len(data) - len(data) % entry]):
+            kind = sym[info_i] & 0xf
+            if sym[shndx_i] == 0 or kind in (3, 4):  # undefined, STT_SECTION, STT_FILE
+                continue
+            start = sym[name_i]
+            end = names.find(b"\0", start)
+            if start == 0 or end < 0:
+                continue
+            key = names[start:end]
+            if key not in result or (sym[info_i] >> 4) == 1:  # a global wins over a local
+                result[key] = (sym[value_i], sym[size_i])
+        return result
+
+    # -- DWARF: layouts and constants --------------------------------------------------
+    def struct_layout(self, type_name: str) -> Optional[StructLayout]:
+        """Layout of a struct named as DWARF names it ('runtime.g', 'internal/abi.Type')."""
+        if type_name.startswith("struct "):
+            type_name = type_name[len("struct "):]
+        if type_name not in self._layouts:
+            stored = self._answer("layouts", type_name, lambda dwarf: layout_to_json(dwarf.struct_layout(type_name)))
+            self._layouts[type_name] = layout_from_json(stored)
+        return self._layouts[type_name]
+
+    def constant(self, name: str) -> Optional[int]:
+        """A Go constant the compiler wrote to DWARF ('runtime._Gscan'), None when absent."""
+        return self._answer("constants", name, lambda dwarf: dwarf.constant(name))
+
+    @property
+    def has_dwarf(self) -> bool:
+        return self._has_dwarf_sections()
+
+    def _has_dwarf_sections(self) -> bool:
+        return ".debug_info" in self._sections or ".zdebug_info" in self._sections
+
+    def _answer(self, kind: str, name: str, compute: Callable[[DwarfIndex], Any]) -> Any:
+        """The cached answer, else one computed from DWARF (and then cached)."""
+        table = self._cache.table(kind)
+        if name in table:
+            return table[name]
+        dwarf = self._dwarf_index()
+        if dwarf is None:
+            return None
+        if not self._cache.prefetched:
+            self._prefetch(dwarf)
+        if name not in table:
+            table[name] = _safely(lambda: compute(dwarf))
+        self._cache.save()
+        return table[name]
+
+    def _prefetch(self, dwarf: DwarfIndex) -> None:
+        """Resolve the whole wish list at once (one cache write for all)."""
+        self._cache.mark_prefetched()
+        wanted = self.wish_list
+        for kind, names, compute in (("layouts", wanted.types, lambda n: layout_to_json(dwarf.struct_layout(n))),
+                                     ("constants", wanted.constants, dwarf.constant),
+                                     ("variables", wanted.variables, dwarf.variable_size)):
+            table = self._cache.table(kind)
+            for name in names:
+                table[name] = _safely(functools.partial(compute, name))
+
+    def _dwarf_index(self) -> Optional[DwarfIndex]:
+        if not self._dwarf_tried:
+            self._dwarf_tried = True
+            if self._has_dwarf_sections():
+                try:
+                    self._dwarf = DwarfIndex(self._elf, self.pointer_size, self.little_endian)
+                except Exception as exc:
+                    self.dwarf_error = f"{type(exc).__name__}: {exc}"
+                    self._dwarf = None
+        return self._dwarf
+
+    @property
+    def dwarf_read(self) -> bool:
+        """True once this object had to read DWARF (a cache miss), False while the cache sufficed."""
+        return self._dwarf_tried
+
+    @property
+    def dwarf_units_scanned(self) -> int:
+        """How many compilation units were walked so far (0 when everything came from the cache)."""
+        return self._dwarf.units_scanned if self._dwarf is not None else 0
+
+
+def _safely(compute: Callable[[], Any]) -> Any:
+    """A DWARF answer, or None when the DWARF is damaged in a way the decoder trips over."""
+    try:
+        return compute()
+    except Exception:
+        return None
+
+
+def _notes(data, offset: int, size: int, little: bool) -> Dict[Tuple[bytes, int], bytes]:
+    """(owner name, type) -> descriptor of the ELF notes in data[offset:offset+size]."""
+    order = "<" if little else ">"
+    found = {}
+    pos, end = offset, min(offset + size, len(data))
+    while pos + 12 <= end:
+        namesz, descsz, kind = struct.unpack_from(order + "III", data, pos)
+        pos += 12
+        name = bytes(data[pos:pos + namesz]).rstrip(b"\0")
+        pos += (namesz + 3) & ~3
+        desc = bytes(data[pos:pos + descsz])
+        pos += (descsz + 3) & ~3
+        if pos > end:
+            break
+        found.setdefault((name, kind), desc)
+    return found

@@ -1,1 +1,0 @@
-"""Debugger front ends: thin glue that registers every command in gdbgomem.commands."""

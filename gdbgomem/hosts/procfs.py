@@ -1,0 +1,42 @@
+"""What Linux's /proc tells about a live process on this machine, for the hosts that reach one.
+
+Only for a local process: a remote target (gdbserver, lldb-server on another
+machine) has its own /proc, out of reach, and a core has none.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Sequence, Tuple
+
+
+def open_memory(pid: int) -> Optional[int]:
+    """A read-only descriptor of /proc/PID/mem, None when this process may not read it
+    (another user, ptrace_scope). Reads through it are plain pread calls: GB/s."""
+    try:
+        return os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def resident_bytes(pid: int, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+    """Bytes of the [base, limit) ranges resident in RAM, from /proc/PID/smaps: each
+    mapping's Rss shared out over the part of it the ranges cover."""
+    try:
+        with open(f"/proc/{pid}/smaps") as smaps:
+            text = smaps.read()
+    except OSError:
+        return None
+    total, start, end = 0, 0, 0
+    for line in text.splitlines():
+        head = line.split(None, 1)[0]
+        if "-" in head and not head.endswith(":"):
+            lo, _, hi = head.partition("-")
+            start, end = int(lo, 16), int(hi, 16)
+        elif head == "Rss:":
+            kib = int(line.split()[1])
+            for base, limit in ranges:
+                overlap = min(end, limit) - max(start, base)
+                if overlap > 0 and end > start:
+                    total += kib * 1024 * overlap // (end - start)
+    return total

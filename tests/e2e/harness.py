@@ -1,0 +1,172 @@
+"""The end-to-end harness: each fixture started once per Go release and looked at by every host.
+
+A Look is what one host printed for a fixture's commands: gdb or lldb attached to the live
+process, or gdb, lldb or the standalone reader on a gcore core. The core is written at the
+end of the live gdb session, so it holds the very state gdb looked at (the runtime's own
+goroutines move on between two attaches). Looks are made on first use and kept; a release's
+cores are deleted when the next release's first core is written (pytest runs one Go release
+after the other), so at most two cores sit on disk.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from devtools import fixtures, hostrun
+from devtools.hostrun import HOSTS  # noqa: F401  (the hosts the truth tests run on)
+
+TASKS = {  # the process's threads as /proc lists them, printed inside the host's own session
+    "gdb": "python import os; print('TASKS', sorted(int(t) for t in "
+           "os.listdir('/proc/%d/task' % gdb.selected_inferior().pid)))",
+    "lldb": "script import os; print('TASKS', sorted(int(t) for t in "
+            "os.listdir('/proc/%d/task' % lldb.debugger.GetSelectedTarget().GetProcess().GetProcessID())))",
+}
+CORES = fixtures.CACHE / "e2e-cores"
+
+
+def goroutines_commands(truth: dict) -> List[str]:
+    deep, locked = truth["deep"]["goid"], truth["locked"]["goid"]
+    probe = truth["chan_probes"][0]["goid"]
+    return ["go-info --json", "go-goroutines --json", "go-goroutines --all --json", "go-threads --json",
+            "go-stack --json", f"go-stack {deep} --json", f"go-g {locked} --json", f"go-stack {probe} --json",
+            "go-stack --m 0 --json", "go-bt --all --json", f"go-bt {probe} --json",
+            "go-goroutines", "go-threads", f"go-stack {deep}", "go-bt --all"]
+
+
+def heap_commands(truth: dict) -> List[str]:
+    addresses = [s["addr"] for s in truth["samples"]] + truth["freed_addrs"] + truth["freed_ptr_addrs"]
+    commands = ["go-heap --json", "go-spans --json", "go-spans --json --state free", "go-sizeclasses --json",
+                "go-arenas --json", "go-spans --summary --json", "go-info --json", "go-pages --json",
+                f"go-span {truth['samples'][1]['addr']} --json", "go-heap", "go-spans --summary", "go-arenas --map",
+                "go-pages"]
+    commands += [f"go-span {a} --json --bytes 64" for a in addresses]
+    commands += [f"go-pages --json --level 4 --chunk {a}" for a in chunk_probes(truth)]
+    return commands
+
+
+def chunk_probes(truth: dict) -> List[int]:
+    """One sample address in each 4 MiB chunk that holds a sample (enough to cover the small heap)."""
+    seen: Dict[int, int] = {}
+    for sample in truth["samples"]:
+        seen.setdefault(sample["addr"] >> 22, sample["addr"])
+    return list(seen.values())
+
+
+COMMANDS = {"goroutines": goroutines_commands, "heap": heap_commands}
+
+
+def gdb_only_commands(name: str, fixture) -> List[str]:
+    """Go's own runtime-gdb.py, the peer the goroutine tests cross-check with (gdb only)."""
+    if name != "goroutines":
+        return []
+    peer = fixtures.goroot(fixture.version) / "src" / "runtime" / "runtime-gdb.py"
+    probe = fixture.truth["chan_probes"][0]["goid"]
+    return [f"source {peer}", "info goroutines", f"goroutine {probe} bt"]
+
+
+@dataclass
+class Look:
+    """What one host printed for each command, on the live process or on its core."""
+
+    host: str
+    on_core: bool
+    fixture: "fixtures.RunningFixture"
+    outputs: Dict[str, str]
+    tasks: List[int]  # the process's threads when the look was taken (for a core: when it was written)
+
+    @property
+    def truth(self) -> dict:
+        return self.fixture.truth
+
+    def json(self, command: str) -> dict:
+        return hostrun.json_of(self.outputs[command])
+
+
+class Subject:
+    """One running fixture of one Go release, and every look taken at it."""
+
+    def __init__(self, name: str, fixture):
+        self.name, self.fixture = name, fixture
+        self.commands = COMMANDS[name](fixture.truth)
+        self._looks: Dict[Tuple[str, bool], Look] = {}
+        self.core: Optional[Path] = None
+
+    def look(self, host: str, on_core: bool = False) -> Look:
+        key = (host, on_core)
+        if key not in self._looks:
+            if on_core or host == "standalone":
+                self._looks[key] = self._core_look(host)
+            else:
+                self._looks[key] = self._live_look(host)
+        return self._looks[key]
+
+    def _live_look(self, host: str) -> Look:
+        commands = list(self.commands) + [TASKS[host]]
+        if host == "gdb":
+            self.core = _core_path(self.name, self.fixture.version)
+            commands += gdb_only_commands(self.name, self.fixture) + [f"gcore {self.core}"]
+        out = hostrun.run_host(host, commands, pid=self.fixture.pid)
+        outputs = {c: out[i] for i, c in enumerate(commands)}
+        if host == "gdb":
+            assert self.core.exists(), f"gcore wrote no core: {out[len(commands) - 1][-2000:]}"
+        return Look(host, False, self.fixture, outputs, _tasks(outputs[TASKS[host]]))
+
+    def _core_look(self, host: str) -> Look:
+        if self.core is None or not self.core.exists():  # never written, or deleted for another release's
+            self._looks.pop(("gdb", False), None)
+        live = self.look("gdb")  # writes the core of exactly what it saw
+        out = hostrun.run_host(host, self.commands, binary=self.fixture.binary, core=self.core)
+        return Look(host, True, self.fixture, {c: out[i] for i, c in enumerate(self.commands)}, live.tasks)
+
+
+_SUBJECTS: Dict[Tuple[str, str], Subject] = {}
+
+
+def subject(running, name: str, version: str) -> Subject:
+    """The cached Subject of fixture `name` built by Go `version` (started by conftest's `running`)."""
+    key = (name, version)
+    if key not in _SUBJECTS:
+        _SUBJECTS[key] = Subject(name, running(name, version))
+    return _SUBJECTS[key]
+
+
+def _core_path(name: str, version: str) -> Path:
+    """Where the core of a fixture goes; the cores of other releases are deleted first
+    (about 1.2 GB each: Go's reserved heap address space is dumped too)."""
+    CORES.mkdir(parents=True, exist_ok=True)
+    for other in CORES.iterdir():
+        if not other.name.endswith(f"-{version}.core"):
+            other.unlink()
+    for s in _SUBJECTS.values():  # looks at a deleted core stay valid; new ones need a new core
+        if s.core is not None and not s.core.exists():
+            s.core = None
+    return CORES / f"{name}-{version}.core"
+
+
+def _tasks(text: str) -> List[int]:
+    """The printed list (lldb echoes the command line before its output)."""
+    line = next(line for line in text.splitlines() if line.startswith("TASKS "))
+    return ast.literal_eval(line[len("TASKS "):])
+
+
+def remove_cores() -> None:
+    shutil.rmtree(CORES, ignore_errors=True)
+
+
+PEER_LINE = re.compile(r"^([* ])\s*(\d+)\s+(\S+)\s+(\S+)?")
+
+
+def parse_peer(text: str) -> Dict[int, dict]:
+    """runtime-gdb.py's `info goroutines`: '* 1 running runtime.futex' per goroutine."""
+    out = {}
+    for line in text.splitlines():
+        match = PEER_LINE.match(line)
+        if match:
+            out[int(match.group(2))] = {"has_m": match.group(1) == "*", "status": match.group(3),
+                                        "function": match.group(4)}
+    return out
