@@ -26,6 +26,14 @@ CACHE = Path(os.environ.get("GDBGOMEM_CACHE", ROOT / ".cache"))
 FIXTURES = ROOT / "fixtures"
 
 
+# How a fixture can be built, as release builds are shipped: the go build flags of each.
+BUILDS = {
+    "debug": [],                  # DWARF and symbols, as `go build` leaves them
+    "nodwarf": ["-ldflags=-w"],   # symbols kept, DWARF dropped
+    "pie": ["-buildmode=pie", "-trimpath"],  # loaded at a random address; file names without GOPATH/GOROOT
+}
+
+
 def go_versions() -> List[str]:
     """The versions to test: GO_VERSIONS (space separated), default every tested release."""
     chosen = os.environ.get("GO_VERSIONS", "").split()
@@ -101,15 +109,16 @@ class RunningFixture:
 
 def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0,
           godebug: str = "", experiment: str = "", cwd: Optional[Path] = None,
-          crash_core: bool = False) -> RunningFixture:
+          crash_core: bool = False, build_kind: str = "debug") -> RunningFixture:
     """Start a fixture and wait for its one-line JSON ground truth.
 
     Stack shrinking is off (GODEBUG gcshrinkstackoff=1) so the addresses a
     fixture prints stay valid; godebug adds settings of a fixture's own.
     crash_core: GOTRACEBACK=crash and no core size limit, so that a SIGQUIT
     makes the kernel write a core (into cwd, with this machine's core_pattern).
+    build_kind: one of BUILDS.
     """
-    binary = build(name, version, experiment=experiment)
+    binary = build(name, version, flags=BUILDS[build_kind], experiment=experiment)
     env = dict(os.environ, GODEBUG=",".join(filter(None, ["gcshrinkstackoff=1", godebug])))
     if crash_core:
         env["GOTRACEBACK"] = "crash"

@@ -28,6 +28,12 @@ def newest_release() -> str:
     return tested_releases()[-1]
 
 
+def supported_range() -> str:
+    """'1.21-1.27': the minor releases from the oldest supported to the newest tested."""
+    newest = parse_go_version("go" + newest_release())
+    return f"{OLDEST_SUPPORTED[0]}.{OLDEST_SUPPORTED[1]}-{newest[0]}.{newest[1]}"
+
+
 def parse_go_version(text: str) -> Optional[Tuple[int, int, int]]:
     """'go1.21.13' -> (1, 21, 13); 'go1.22rc1' -> (1, 22, 0); 'devel go1.23-abc' -> (1, 23, 0)."""
     match = _VERSION.search(text or "")

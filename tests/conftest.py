@@ -50,13 +50,14 @@ def ptrace_allowed():
 
 @pytest.fixture(scope="session")
 def running(request, ptrace_allowed):
-    """running(name, version, args) -> a started fixture, one per distinct call, stopped at the end."""
+    """running(name, version, args, build_kind) -> a started fixture, one per distinct call, stopped
+    at the end (build_kind: how it was built, one of devtools.fixtures.BUILDS)."""
     started = {}
 
-    def get(name: str, version: str, args=()):
-        key = (name, version, tuple(args))
+    def get(name: str, version: str, args=(), build_kind: str = "debug"):
+        key = (name, version, tuple(args), build_kind)
         if key not in started:
-            started[key] = fixtures.start(name, version, list(args))
+            started[key] = fixtures.start(name, version, list(args), build_kind=build_kind)
         return started[key]
 
     yield get

@@ -26,11 +26,16 @@ class InfoCommand(Command):
         raw = target.try_read(gomaxprocs_at, 4) if gomaxprocs_at is not None else None
         gomaxprocs = struct.unpack("<i", raw)[0] if raw else None
         layouts = {name: rt.layout(name).size for name in KEY_TYPES}
+        table = rt.layout_table()
+        source = "DWARF" if table is None else "table"
+        source_text = "DWARF of the binary" if table is None else \
+            f"gdbgomem's table for {table.release} (the binary has no DWARF; made from {table.generated_from}'s)"
         live = [g for g in goroutines if not g.is_dead]
         data = {
             "go_version": rt.version_string, "tested": releases.is_tested(rt.version),
             "pointer_size": rt.pointer_size, "executable": target.executable, "pid": target.pid,
-            "core": target.is_core, "layout_source": "DWARF",
+            "core": target.is_core, "layout_source": source,
+            "layout_table": table.generated_from if table is not None else None,
             "layouts": {name: {"size": size} for name, size in layouts.items()},
             "goroutines": len(live), "allglen": len(goroutines), "ms": len(threads), "ps": nprocs,
             "gomaxprocs": gomaxprocs,
@@ -42,7 +47,7 @@ class InfoCommand(Command):
             ["target", f"{'core file' if target.is_core else 'live process'}, pid {target.pid}"],
             ["executable", target.executable or "-"],
             ["pointer size", rt.pointer_size],
-            ["layouts", "DWARF of the binary: " + ", ".join(f"{n} {s} B" for n, s in layouts.items())],
+            ["layouts", f"{source_text}: " + ", ".join(f"{n} {s} B" for n, s in layouts.items())],
             ["goroutines", f"{len(live)} (allgs holds {len(goroutines)}, dead ones included)"],
             ["Ms (threads)", len(threads)],
             ["Ps", nprocs],

@@ -86,6 +86,7 @@ class GoBinary:
             self._elf = ELFFile(self._file)
             header = self._elf.header
             self.is_pie = header["e_type"] == _ET_DYN
+            self.entry = int(header["e_entry"])  # link-time entry point (the load bias of a PIE: AT_ENTRY - entry)
             self.pointer_size = 8 if self._elf.elfclass == 64 else 4
             self.little_endian = self._elf.little_endian
             loads = [(int(s["p_vaddr"]), int(s["p_memsz"]), int(s["p_offset"]), int(s["p_filesz"]))

@@ -16,10 +16,12 @@ import gdb  # type: ignore[import-not-found]
 
 from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
+from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import GoMemError, MemoryReadError
 from gdbgomem.hosts import procfs
 from gdbgomem.render.text import color_wanted
+from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.target import Target, ThreadRegs
 
@@ -31,6 +33,8 @@ class GdbTarget(Target):
         self._inferior = inferior or gdb.selected_inferior()
         self._layouts: Dict[str, Optional[StructLayout]] = {}
         self._constants: Dict[str, Optional[int]] = {}
+        self._file_opened = False
+        self._bias: Optional[int] = None
 
     # -- memory ------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:
@@ -43,22 +47,56 @@ class GdbTarget(Target):
 
     # -- symbols, types, constants -----------------------------------------------------
     def symbol_address(self, name: str) -> Optional[int]:
+        """gdb's debug info first (it knows where a PIE was loaded); else the executable's own
+        symbol table, read by gdbgomem (gdb has no Python call for symbols without debug info)."""
         symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
         if symbol is not None:
             try:
                 return int(symbol.value().address)
             except (gdb.error, TypeError):
                 pass
-        return _minimal_symbol_address(name)
+        linked = self.file.symbol_address(name) if self.file is not None else None
+        return linked + self._load_bias() if linked is not None else None
 
     def symbol_size(self, name: str) -> Optional[int]:
         symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
-        if symbol is None:
-            return None
-        try:
-            return symbol.type.sizeof
-        except gdb.error:
-            return None
+        if symbol is not None:
+            try:
+                return symbol.type.sizeof
+            except gdb.error:
+                pass
+        return self.file.symbol_size(name) if self.file is not None else None
+
+    @property
+    def file(self) -> Optional[GoBinary]:
+        """gdbgomem's own reader of the executable, for what gdb does not know; None when the
+        file cannot be read here (a remote target)."""
+        if not self._file_opened:
+            self._file_opened = True
+            self.binary = None
+            path = self.executable
+            if path:
+                try:
+                    self.binary = GoBinary(path, manifest.wish_list())
+                except (OSError, ValueError):
+                    pass
+        return self.binary
+
+    def _load_bias(self) -> int:
+        """Where a position-independent executable was loaded, from the auxiliary vector
+        (AT_ENTRY minus the file's entry point; gdb reads it from a live process and a core)."""
+        if self._bias is None:
+            self._bias = 0
+            if self.file is not None and self.file.is_pie:
+                try:
+                    text = gdb.execute("info auxv", to_string=True)
+                except gdb.error:
+                    text = ""
+                for line in text.splitlines():
+                    words = line.split()
+                    if len(words) > 2 and words[1] == "AT_ENTRY" and words[-1].startswith("0x"):
+                        self._bias = int(words[-1], 16) - self.file.entry
+        return self._bias
 
     def struct_layout(self, type_name: str) -> Optional[StructLayout]:
         if type_name not in self._layouts:
@@ -136,18 +174,6 @@ def _register(name: str) -> Optional[int]:
         return int(gdb.newest_frame().read_register(name)) & ((1 << 64) - 1)
     except (gdb.error, ValueError):
         return None
-
-
-def _minimal_symbol_address(name: str) -> Optional[int]:
-    """Address from the ELF symbol table when the symbol has no DWARF (built with -w)."""
-    try:
-        text = gdb.execute(f"info address '{name}'", to_string=True)
-    except gdb.error:
-        return None
-    for word in text.replace(".", " ").split():
-        if word.startswith("0x"):
-            return int(word, 16)
-    return None
 
 
 def _lookup_type(type_name: str):

@@ -16,6 +16,7 @@ from gdbgomem.elf.layout import StructLayout
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.cache import per_binary
 from gdbgomem.runtime.gostrings import read_string, read_string_array
+from gdbgomem.runtime.layout_tables import LayoutTable, table_for
 from gdbgomem.runtime.manifest import Constant
 from gdbgomem.runtime.pclntab import PclnTab
 from gdbgomem.runtime.target import Target
@@ -80,24 +81,57 @@ class GoRuntime:
                              "is this a Go program?")
         return parsed
 
-    # -- layouts and constants ---------------------------------------------------------
+    # -- layouts, constants and sizes: the binary's DWARF, else the release's table -----
     @per_binary
+    def has_dwarf(self) -> bool:
+        """True when the binary's DWARF describes the runtime: then it answers every layout,
+        constant and size question, and no table is used (not even for a name it lacks)."""
+        return self.target.struct_layout("runtime.g") is not None
+
+    @per_binary
+    def layout_table(self) -> Optional[LayoutTable]:
+        """gdbgomem's table for the binary's release, for a binary without DWARF (None with DWARF,
+        or when no table ships for its release)."""
+        return None if self.has_dwarf() else table_for(self.version)
+
+    @per_binary
+    def optional_layout(self, type_name: str) -> Optional[StructLayout]:
+        """A struct's layout, None when this release has no such type."""
+        if self.has_dwarf():
+            return self.target.struct_layout(type_name)
+        table = self.layout_table()
+        return table.struct_layout(type_name) if table is not None else None
+
     def layout(self, type_name: str) -> StructLayout:
-        found = self.target.struct_layout(type_name)
+        found = self.optional_layout(type_name)
         if found is not None:
             return found
-        raise GoMemError(f"the binary has no DWARF type {type_name}",
-                         "build the program without -ldflags=-w so its debug info is kept")
+        if self.has_dwarf():
+            raise GoMemError(f"the binary's DWARF has no type {type_name}",
+                             f"gdbgomem reads it in programs built by Go {releases.supported_range()}")
+        if self.layout_table() is None:
+            raise GoMemError(f"the binary has no DWARF and gdbgomem has no layout table for {self.version_string}",
+                             f"tables ship for Go {releases.supported_range()}; "
+                             "a build without -ldflags=-w keeps the DWARF")
+        raise GoMemError(f"gdbgomem's {self.layout_table().release} layout table has no type {type_name}")
 
     @per_binary
     def constant(self, constant: Constant) -> int:
-        """The binary's value of a runtime constant (gdbgomem.runtime.manifest), under the
-        first of its names DWARF has; its linux/amd64 value where DWARF has none."""
+        """The binary's value of a runtime constant (gdbgomem.runtime.manifest), under the first
+        of its names its DWARF (or its release's table) has; the linux/amd64 value otherwise."""
+        table = self.layout_table()
         for name in constant.names:
-            value = self.target.constant(name)
+            value = self.target.constant(name) if table is None else table.constant(name)
             if value is not None:
                 return value
         return constant.default
+
+    @per_binary
+    def symbol_size(self, name: str) -> Optional[int]:
+        """Byte size of a global variable: its DWARF type or ELF symbol, else the release's table."""
+        size = self.target.symbol_size(name)
+        table = self.layout_table() if size is None else None
+        return table.variable_size(name) if table is not None else size
 
     def global_address(self, name: str) -> int:
         address = self._symbol_address(name)
@@ -143,7 +177,7 @@ class GoRuntime:
     def name_table(self, symbol: str) -> List[Optional[str]]:
         """A runtime [N]string table (waitReasonStrings, gStatusStrings) read from the target."""
         address = self.target.symbol_address(symbol)
-        size = self.target.symbol_size(symbol)
+        size = self.symbol_size(symbol)
         if address is None or not size or size % 16:
             return []
         return read_string_array(self.target, address, min(size // 16, 4096))

@@ -68,7 +68,7 @@ def size_classes(rt: GoRuntime) -> List[SizeClass]:
         pages_at = rt.target.symbol_address(pages_symbol)
         if sizes_at is None or pages_at is None:
             continue
-        count = min((rt.target.symbol_size(pages_symbol) or 0), MAX_CLASSES)
+        count = min((rt.symbol_size(pages_symbol) or 0), MAX_CLASSES)
         if count <= 1:
             continue
         sizes = struct.unpack(f"<{count}H", rt.target.read(sizes_at, 2 * count))

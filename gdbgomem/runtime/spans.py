@@ -142,7 +142,7 @@ def span_maker(rt: GoRuntime) -> SpanMaker:
 
 def workbuf_spans(rt: GoRuntime) -> Set[int]:
     """Addresses of the manual spans holding GC work buffers (work.wbufSpans.free and .busy)."""
-    work = rt.target.struct_layout("runtime.workType")
+    work = rt.optional_layout("runtime.workType")
     address = rt.target.symbol_address("runtime.work")
     if work is None or address is None or not work.has("wbufSpans"):
         return set()
@@ -204,4 +204,4 @@ def pointer_bits_location(rt: GoRuntime, span: Span) -> str:
 @per_binary
 def green_tea(rt: GoRuntime) -> bool:
     """True when the binary was built with the Green Tea GC (its inline mark bits type exists)."""
-    return rt.target.struct_layout("runtime.spanInlineMarkBits") is not None
+    return rt.optional_layout("runtime.spanInlineMarkBits") is not None

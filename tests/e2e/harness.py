@@ -78,6 +78,7 @@ class Look:
     fixture: "fixtures.RunningFixture"
     outputs: Dict[str, str]
     tasks: List[int]  # the process's threads when the look was taken (for a core: when it was written)
+    build_kind: str   # how the fixture was built (devtools.fixtures.BUILDS)
 
     @property
     def truth(self) -> dict:
@@ -90,8 +91,8 @@ class Look:
 class Subject:
     """One running fixture of one Go release, and every look taken at it."""
 
-    def __init__(self, name: str, fixture):
-        self.name, self.fixture = name, fixture
+    def __init__(self, name: str, fixture, build_kind: str):
+        self.name, self.fixture, self.build_kind = name, fixture, build_kind
         self.commands = COMMANDS[name](fixture.truth)
         self._looks: Dict[Tuple[str, bool], Look] = {}
         self.core: Optional[Path] = None
@@ -108,30 +109,33 @@ class Subject:
     def _live_look(self, host: str) -> Look:
         commands = list(self.commands) + [TASKS[host]]
         if host == "gdb":
-            self.core = _core_path(self.name, self.fixture.version)
+            self.core = _core_path(f"{self.name}-{self.build_kind}", self.fixture.version)
             commands += gdb_only_commands(self.name, self.fixture) + [f"gcore {self.core}"]
         out = hostrun.run_host(host, commands, pid=self.fixture.pid)
         outputs = {c: out[i] for i, c in enumerate(commands)}
         if host == "gdb":
             assert self.core.exists(), f"gcore wrote no core: {out[len(commands) - 1][-2000:]}"
-        return Look(host, False, self.fixture, outputs, _tasks(outputs[TASKS[host]]))
+        return Look(host, False, self.fixture, outputs, _tasks(outputs[TASKS[host]]), self.build_kind)
 
     def _core_look(self, host: str) -> Look:
         if self.core is None or not self.core.exists():  # never written, or deleted for another release's
             self._looks.pop(("gdb", False), None)
         live = self.look("gdb")  # writes the core of exactly what it saw
         out = hostrun.run_host(host, self.commands, binary=self.fixture.binary, core=self.core)
-        return Look(host, True, self.fixture, {c: out[i] for i, c in enumerate(self.commands)}, live.tasks)
+        return Look(host, True, self.fixture, {c: out[i] for i, c in enumerate(self.commands)}, live.tasks,
+                    self.build_kind)
 
 
-_SUBJECTS: Dict[Tuple[str, str], Subject] = {}
+_SUBJECTS: Dict[Tuple[str, str, str], Subject] = {}
+BUILDS = tuple(fixtures.BUILDS)  # every truth test runs on each way a fixture is built
 
 
-def subject(running, name: str, version: str) -> Subject:
-    """The cached Subject of fixture `name` built by Go `version` (started by conftest's `running`)."""
-    key = (name, version)
+def subject(running, name: str, version: str, build_kind: str = "debug") -> Subject:
+    """The cached Subject of fixture `name` built by Go `version` as `build_kind` (one of
+    devtools.fixtures.BUILDS), started by conftest's `running`."""
+    key = (name, version, build_kind)
     if key not in _SUBJECTS:
-        _SUBJECTS[key] = Subject(name, running(name, version))
+        _SUBJECTS[key] = Subject(name, running(name, version, build_kind=build_kind), build_kind)
     return _SUBJECTS[key]
 
 

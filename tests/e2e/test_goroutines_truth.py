@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.harness import HOSTS, parse_peer, subject
+from tests.e2e.harness import BUILDS, HOSTS, parse_peer, subject
 
 pytestmark = pytest.mark.e2e
 
@@ -27,10 +27,11 @@ def is_system(g: dict) -> bool:
     return start.startswith("runtime.") and start != "runtime.main"
 
 
-@pytest.fixture(params=HOSTS)
+@pytest.fixture(params=[(host, build) for build in BUILDS for host in HOSTS], ids="-".join)
 def s(request, running, go_version):
-    """One host's look at the fixture."""
-    return subject(running, "goroutines", go_version).look(request.param)
+    """One host's look at the fixture, built one of the ways programs ship."""
+    host, build = request.param
+    return subject(running, "goroutines", go_version, build).look(host)
 
 
 @pytest.fixture
@@ -51,6 +52,10 @@ def test_info_matches_ground_truth(s):
     assert info["gomaxprocs"] == s.truth["gomaxprocs"]
     assert info["ps"] == s.truth["gomaxprocs"]
     assert info["pointer_size"] == 8 and info["core"] is s.on_core
+    # layouts from the binary's DWARF where it has some, else from the table of its release
+    dwarf = s.build_kind != "nodwarf"
+    assert info["layout_source"] == ("DWARF" if dwarf else "table")
+    assert info["layout_table"] == (None if dwarf else s.truth["go_version"])
     listed = s.json("go-goroutines --json")["goroutines"]
     assert info["goroutines"] == len(listed)
     assert info["ms"] == len(s.json("go-threads --json")["threads"])

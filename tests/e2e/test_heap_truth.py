@@ -9,16 +9,17 @@ import re
 import pytest
 
 from devtools import fixtures, hostrun
-from tests.e2e.harness import HOSTS, chunk_probes, subject
+from tests.e2e.harness import BUILDS, HOSTS, chunk_probes, subject
 
 pytestmark = pytest.mark.e2e
 PAGE = 8192
 
 
-@pytest.fixture(params=HOSTS)
+@pytest.fixture(params=[(host, build) for build in BUILDS for host in HOSTS], ids="-".join)
 def h(request, running, go_version):
-    """One host's look at the heap fixture."""
-    return subject(running, "heap", go_version).look(request.param)
+    """One host's look at the heap fixture, built one of the ways programs ship."""
+    host, build = request.param
+    return subject(running, "heap", go_version, build).look(host)
 
 
 def span_of(h, address):

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from devtools.fixtures import ROOT
+from gdbgomem import releases
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +28,12 @@ def test_pip_install_then_gdbinit(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert "go-goroutines" in out.stdout and "usage: go-stack" in out.stdout, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
+    # the data files travel with the package: the release list and the layout tables
+    data = subprocess.run([str(venv / "bin" / "python"), "-c", "from gdbgomem import releases; "
+                           "from gdbgomem.runtime.layout_tables import shipped_releases; "
+                           "print(len(releases.tested_releases()), len(shipped_releases()))"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert data.stdout.split() == [str(len(releases.tested_releases()))] * 2, data.stdout + data.stderr
 
 
 def test_gdbinit_example_loads_the_package_on_path(tmp_path):
