@@ -31,6 +31,7 @@ BUILDS = {
     "debug": [],                  # DWARF and symbols, as `go build` leaves them
     "nodwarf": ["-ldflags=-w"],   # symbols kept, DWARF dropped
     "pie": ["-buildmode=pie", "-trimpath"],  # loaded at a random address; file names without GOPATH/GOROOT
+    "stripped": ["-ldflags=-s -w", "-buildmode=pie", "-trimpath"],  # no symbols, no DWARF: as most releases ship
 }
 
 

@@ -16,12 +16,13 @@ from typing import List, Optional
 
 def _import_roots() -> List[str]:
     """Directories that must be on sys.path for gdbgomem and its dependencies to import."""
+    import capstone
     import elftools
     import pygments
     import tabulate
 
     roots = []
-    for module in (sys.modules["gdbgomem"], tabulate, pygments, elftools):
+    for module in (sys.modules["gdbgomem"], tabulate, pygments, elftools, capstone):
         path = os.path.dirname(os.path.abspath(module.__file__))
         root = os.path.dirname(path) if os.path.basename(module.__file__) == "__init__.py" else path
         if root not in roots:
@@ -41,7 +42,8 @@ def gdbinit_text() -> str:
         "if sys.version_info[:2] < (3, 10): gdb.write('gdbgomem needs Python >= 3.10 in gdb; gdb has %d.%d\\n' % sys.version_info[:2])",
         "else:",
         "    import gdbgomem.hosts.gdb",
-        f"# installed with Python {me}; gdbgomem and its dependencies are pure Python, so gdb's own Python 3 may differ",
+        f"# installed with Python {me}; gdbgomem and its dependencies are pure Python (capstone loads its C library "
+        "with ctypes), so gdb's own Python 3 may differ",
         "end",
     ])
 

@@ -22,7 +22,7 @@ class InfoCommand(Command):
         goroutines = all_goroutines(rt)
         threads = all_threads(rt)
         nprocs = len(rt.all_p())
-        gomaxprocs_at = target.symbol_address("runtime.gomaxprocs")
+        gomaxprocs_at = rt.symbol_address("runtime.gomaxprocs")
         raw = target.try_read(gomaxprocs_at, 4) if gomaxprocs_at is not None else None
         gomaxprocs = struct.unpack("<i", raw)[0] if raw else None
         layouts = {name: rt.layout(name).size for name in KEY_TYPES}

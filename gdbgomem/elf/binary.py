@@ -34,6 +34,7 @@ _ET_DYN = "ET_DYN"
 _PT_LOAD = "PT_LOAD"
 _NT_GNU_BUILD_ID = 3
 _NT_GO_BUILD_ID = 4
+_PF_W = 2
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,16 @@ class GoBinary:
             self.entry = int(header["e_entry"])  # link-time entry point (the load bias of a PIE: AT_ENTRY - entry)
             self.pointer_size = 8 if self._elf.elfclass == 64 else 4
             self.little_endian = self._elf.little_endian
-            loads = [(int(s["p_vaddr"]), int(s["p_memsz"]), int(s["p_offset"]), int(s["p_filesz"]))
-                     for s in self._elf.iter_segments() if s["p_type"] == _PT_LOAD]
+            load_flags = [(int(s["p_vaddr"]), int(s["p_memsz"]), int(s["p_offset"]), int(s["p_filesz"]),
+                           int(s["p_flags"])) for s in self._elf.iter_segments() if s["p_type"] == _PT_LOAD]
+            loads = [seg[:4] for seg in load_flags]
             self._sections = {}
             for index, section in enumerate(self._elf.iter_sections()):
                 self._sections.setdefault(section.name, index)
         except Exception as exc:  # pyelftools raises many kinds on a damaged header
             raise ValueError(f"not a readable ELF file: {self.path} ({exc})") from None
         self._loads = sorted(loads)
+        self._load_flags = sorted(load_flags)
         self.build_id = self._read_build_id()
 
     def close(self) -> None:
@@ -135,6 +138,44 @@ class GoBinary:
                 data = self._map[offset + start:offset + start + in_file] if in_file else b""
                 return data + bytes(size - in_file)
         return None
+
+    def header_address(self) -> Optional[int]:
+        """The link-time address of the ELF header: that of the PT_LOAD segment mapping file offset 0."""
+        return next((vaddr for vaddr, _memsz, offset, _filesz in self._loads if offset == 0), None)
+
+    def section(self, suffix: str) -> Optional[Tuple[int, int]]:
+        """(address, size) of the allocated section whose name ends with suffix ('gopclntab' finds
+        .gopclntab and a PIE's .data.rel.ro.gopclntab); None when there is none."""
+        for name, index in self._sections.items():
+            if name.endswith(suffix):
+                header = self._elf.get_section(index).header
+                if header["sh_addr"] and header["sh_type"] != SHT_NOBITS:
+                    return int(header["sh_addr"]), int(header["sh_size"])
+        return None
+
+    def find_in_segments(self, needle: bytes, writable: Optional[bool] = None, align: int = 1) -> List[int]:
+        """Link-time addresses where needle occurs in the file-backed bytes of the PT_LOAD segments
+        (only the writable ones, or only the others, when asked), at multiples of align."""
+        found = []
+        for vaddr, _memsz, offset, filesz, flags in self._load_flags:
+            if writable is not None and bool(flags & _PF_W) != writable or self._map is None:
+                continue
+            at = self._map.find(needle, offset, offset + filesz)
+            while at >= 0:
+                if (at - offset) % align == 0:
+                    found.append(vaddr + at - offset)
+                at = self._map.find(needle, at + 1, offset + filesz)
+        return found
+
+    def is_writable_data(self, address: int) -> bool:
+        """True inside a writable PT_LOAD segment (data and bss: where a program's globals live)."""
+        return any(vaddr <= address < vaddr + memsz and flags & _PF_W
+                   for vaddr, memsz, _offset, _filesz, flags in self._load_flags)
+
+    @property
+    def has_symbol_table(self) -> bool:
+        """False for a binary stripped of its symbols (-ldflags=-s, strip)."""
+        return bool(self._symbol_table())
 
     def read_file_backed(self, address: int, size: int) -> Optional[bytes]:
         """Only bytes the file holds (text, read-only and initialized data) at a link-time

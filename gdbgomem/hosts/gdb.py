@@ -33,7 +33,8 @@ class GdbTarget(Target):
         self._inferior = inferior or gdb.selected_inferior()
         self._layouts: Dict[str, Optional[StructLayout]] = {}
         self._constants: Dict[str, Optional[int]] = {}
-        self._file_opened = False
+        self._binary_opened = False
+        self._binary: Optional[GoBinary] = None
         self._bias: Optional[int] = None
 
     # -- memory ------------------------------------------------------------------------
@@ -55,8 +56,8 @@ class GdbTarget(Target):
                 return int(symbol.value().address)
             except (gdb.error, TypeError):
                 pass
-        linked = self.file.symbol_address(name) if self.file is not None else None
-        return linked + self._load_bias() if linked is not None else None
+        linked = self.binary.symbol_address(name) if self.binary is not None else None
+        return linked + self.load_bias() if linked is not None else None
 
     def symbol_size(self, name: str) -> Optional[int]:
         symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
@@ -65,29 +66,28 @@ class GdbTarget(Target):
                 return symbol.type.sizeof
             except gdb.error:
                 pass
-        return self.file.symbol_size(name) if self.file is not None else None
+        return self.binary.symbol_size(name) if self.binary is not None else None
 
     @property
-    def file(self) -> Optional[GoBinary]:
+    def binary(self) -> Optional[GoBinary]:  # type: ignore[override]
         """gdbgomem's own reader of the executable, for what gdb does not know; None when the
         file cannot be read here (a remote target)."""
-        if not self._file_opened:
-            self._file_opened = True
-            self.binary = None
+        if not self._binary_opened:
+            self._binary_opened = True
             path = self.executable
             if path:
                 try:
-                    self.binary = GoBinary(path, manifest.wish_list())
+                    self._binary = GoBinary(path, manifest.wish_list())
                 except (OSError, ValueError):
                     pass
-        return self.binary
+        return self._binary
 
-    def _load_bias(self) -> int:
+    def load_bias(self) -> int:
         """Where a position-independent executable was loaded, from the auxiliary vector
         (AT_ENTRY minus the file's entry point; gdb reads it from a live process and a core)."""
         if self._bias is None:
             self._bias = 0
-            if self.file is not None and self.file.is_pie:
+            if self.binary is not None and self.binary.is_pie:
                 try:
                     text = gdb.execute("info auxv", to_string=True)
                 except gdb.error:
@@ -95,7 +95,7 @@ class GdbTarget(Target):
                 for line in text.splitlines():
                     words = line.split()
                     if len(words) > 2 and words[1] == "AT_ENTRY" and words[-1].startswith("0x"):
-                        self._bias = int(words[-1], 16) - self.file.entry
+                        self._bias = int(words[-1], 16) - self.binary.entry
         return self._bias
 
     def struct_layout(self, type_name: str) -> Optional[StructLayout]:

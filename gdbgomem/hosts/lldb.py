@@ -39,6 +39,7 @@ class LldbTarget(Target):
             raise GoMemError(f"cannot read the binary: {exc}", "load a Go executable with `target create`") from None
         self._mem_fd: Optional[int] = None
         self._mem_pid: Optional[int] = None
+        self._bias: Optional[int] = None
 
     def _proc_mem(self) -> Optional[int]:
         """/proc/PID/mem of a live local process, when this process may read it.
@@ -84,19 +85,18 @@ class LldbTarget(Target):
         if error.Success() and data is not None and len(data) == size:
             return bytes(data)
         # lldb does not serve a core's read-only text and data from the executable: the file can
-        data = self.binary.read_file_backed(address - self._bias, size) if self.is_core else None
+        data = self.binary.read_file_backed(address - self.load_bias(), size) if self.is_core else None
         if data is None:
             raise MemoryReadError(address, size)
         return data
 
-    @property
-    def _bias(self) -> int:
-        """Load address minus link address (non-zero for position-independent executables)."""
-        if not hasattr(self, "_load_bias"):
-            linked = self.binary.symbol_address("runtime.text")
-            loaded = self._lldb_symbol("runtime.text")
-            self._load_bias = loaded - linked if linked is not None and loaded is not None else 0
-        return self._load_bias
+    def load_bias(self) -> int:
+        """Where lldb has the executable's ELF header minus where it was linked (symbols or not)."""
+        if self._bias is None:
+            header = self._target.GetModuleAtIndex(0).GetObjectFileHeaderAddress().GetLoadAddress(self._target)
+            linked = self.binary.header_address()
+            self._bias = header - linked if header != lldb.LLDB_INVALID_ADDRESS and linked is not None else 0
+        return self._bias
 
     # -- symbols, types, constants -----------------------------------------------------
     def symbol_address(self, name: str) -> Optional[int]:
@@ -104,7 +104,7 @@ class LldbTarget(Target):
         if address is not None:
             return address
         linked = self.binary.symbol_address(name)
-        return linked + self._bias if linked is not None else None
+        return linked + self.load_bias() if linked is not None else None
 
     def _lldb_symbol(self, name: str) -> Optional[int]:
         found = self._target.FindSymbols(name)

@@ -93,6 +93,9 @@ class CoreTarget(Target):
         address = self.binary.symbol_address(name)
         return address + self.bias if address is not None else None
 
+    def load_bias(self) -> int:
+        return self.bias
+
     # -- threads -----------------------------------------------------------------------
     def threads(self) -> List[ThreadRegs]:
         """The core's threads; the first (the one that crashed, or gdb's current thread) is

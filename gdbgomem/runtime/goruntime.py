@@ -15,10 +15,12 @@ from gdbgomem import releases
 from gdbgomem.elf.layout import StructLayout
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.cache import per_binary
+from gdbgomem.elf.go_facts import build_info_version
 from gdbgomem.runtime.gostrings import read_string, read_string_array
 from gdbgomem.runtime.layout_tables import LayoutTable, table_for
 from gdbgomem.runtime.manifest import Constant
 from gdbgomem.runtime.pclntab import PclnTab
+from gdbgomem.runtime.symbol_finder import SymbolFinder
 from gdbgomem.runtime.target import Target
 
 # stackPreempt = uintptrMask & -1314 (runtime/stack.go): written to g.stackguard0
@@ -46,9 +48,13 @@ class GoRuntime:
     def check(self, need_process: bool = True) -> None:
         """Raise a GoMemError that says what to do unless a supported Go program (and, when
         need_process, a live process or core to read its state from) is loaded."""
-        if self.target.symbol_address("runtime.allgs") is None:
-            raise GoMemError("not a Go program: the binary has no runtime.allgs symbol",
-                             "load a Go binary built without -ldflags=-s")
+        if self.symbol_address("runtime.allgs") is None:
+            if self.symbol_finder() is None:
+                raise GoMemError("not a Go program: the binary has neither a runtime.allgs symbol nor a Go "
+                                 "function table (pclntab)", "load the program's Go executable")
+            raise GoMemError("cannot find runtime.allgs in this stripped binary (its symbol table is gone and the "
+                             "runtime's code did not say where it is)",
+                             "load a build that kept its symbols, or report the binary's Go version")
         if not releases.is_supported(self.version):
             raise GoMemError(f"{self.version_string} is not supported",
                              "gdbgomem reads programs built by Go 1.21 or newer")
@@ -69,8 +75,15 @@ class GoRuntime:
 
     @per_binary
     def _version_string(self) -> str:
+        """runtime.buildVersion where the binary names it; else the build info's (a stripped
+        binary); else runtime.buildVersion as the runtime's own code locates it."""
         address = self.target.symbol_address("runtime.buildVersion")
         text = read_string(self.target, address) if address is not None else None
+        if not text and self.target.binary is not None:
+            text = build_info_version(self.target.binary)
+        if not text:
+            address = self.symbol_address("runtime.buildVersion")
+            text = read_string(self.target, address) if address is not None else None
         return text or "unknown"
 
     @property
@@ -134,14 +147,33 @@ class GoRuntime:
         return table.variable_size(name) if table is not None else size
 
     def global_address(self, name: str) -> int:
-        address = self._symbol_address(name)
+        address = self.symbol_address(name)
         if address is None:
             raise GoMemError(f"the binary has no symbol {name}", "is it a Go program built without -ldflags=-s?")
         return address
 
     @per_binary
-    def _symbol_address(self, name: str) -> Optional[int]:
-        return self.target.symbol_address(name)
+    def symbol_address(self, name: str) -> Optional[int]:
+        """Where a global (or function) of the runtime is: the binary's symbols, or in a binary
+        stripped of them, where the runtime's own code refers to it (SymbolFinder)."""
+        address = self.target.symbol_address(name)
+        if address is not None or not self._stripped():
+            return address
+        finder = self.symbol_finder()
+        linked = finder.address(name) if finder is not None else None
+        return linked + self.target.load_bias() if linked is not None else None
+
+    @per_binary
+    def _stripped(self) -> bool:
+        """No symbol names the runtime's first global: the symbol table is gone (-s, strip)."""
+        return self.target.symbol_address("runtime.allgs") is None
+
+    @per_binary
+    def symbol_finder(self) -> Optional[SymbolFinder]:
+        """The finder of globals in the executable's code; None without the file or a pclntab."""
+        binary = self.target.binary
+        finder = SymbolFinder(binary) if binary is not None else None
+        return finder if finder is not None and finder.table is not None else None
 
     def read_word(self, address: int) -> int:
         return self.target.read_word(address)
@@ -176,7 +208,7 @@ class GoRuntime:
     @per_binary
     def name_table(self, symbol: str) -> List[Optional[str]]:
         """A runtime [N]string table (waitReasonStrings, gStatusStrings) read from the target."""
-        address = self.target.symbol_address(symbol)
+        address = self.symbol_address(symbol)
         size = self.symbol_size(symbol)
         if address is None or not size or size % 16:
             return []

@@ -212,6 +212,34 @@ class PclnTab:
             if f is not None:
                 yield f
 
+    @property
+    def text_end(self) -> int:
+        """The end of the text the table covers (the offset after the last ftab entry)."""
+        return self.text_start + self._entryoffs[-1]
+
+    def funcs_named(self, names) -> Dict[str, Func]:
+        """The functions with these exact names (those the table has): each name is found in
+        funcnametab first, so only the _func records' name offsets are scanned, not decoded."""
+        data, wanted = self._data, {}
+        for name in names:
+            key = b"\0" + name.encode() + b"\0"
+            at = data.find(key, self._funcname_off, self._funcname_end)
+            if at >= 0:
+                wanted[at + 1 - self._funcname_off] = name
+            elif data.startswith(key[1:], self._funcname_off):  # the first name has no NUL before it
+                wanted[0] = name
+        found: Dict[str, Func] = {}
+        name_field = struct.Struct("<i")
+        for idx in range(self.nfunc):
+            off = self._pcln_off + self._funcoffs[idx] + 4
+            if off + 4 <= len(data) and name_field.unpack_from(data, off)[0] in wanted:
+                func = self._func_at(idx)
+                if func is not None and func.name in names:
+                    found.setdefault(func.name, func)
+                    if len(found) == len(wanted):
+                        break
+        return found
+
     def _func_at(self, idx: int) -> Optional[Func]:
         """Decode ftab slot idx into a Func (cached), like funcInfo + funcname."""
         cache = self._func_cache

@@ -64,8 +64,8 @@ def table_from_arrays(sizes: Sequence[int], npages: Sequence[int], page_size: in
 def size_classes(rt: GoRuntime) -> List[SizeClass]:
     """The binary's own table."""
     for sizes_symbol, pages_symbol in TABLE_SYMBOLS:
-        sizes_at = rt.target.symbol_address(sizes_symbol)
-        pages_at = rt.target.symbol_address(pages_symbol)
+        sizes_at = rt.symbol_address(sizes_symbol)
+        pages_at = rt.symbol_address(pages_symbol)
         if sizes_at is None or pages_at is None:
             continue
         count = min((rt.symbol_size(pages_symbol) or 0), MAX_CLASSES)

@@ -143,7 +143,7 @@ def span_maker(rt: GoRuntime) -> SpanMaker:
 def workbuf_spans(rt: GoRuntime) -> Set[int]:
     """Addresses of the manual spans holding GC work buffers (work.wbufSpans.free and .busy)."""
     work = rt.optional_layout("runtime.workType")
-    address = rt.target.symbol_address("runtime.work")
+    address = rt.symbol_address("runtime.work")
     if work is None or address is None or not work.has("wbufSpans"):
         return set()
     found: Set[int] = set()

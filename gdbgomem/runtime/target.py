@@ -95,6 +95,11 @@ class Target(ABC):
     def executable(self) -> Optional[str]:
         """Path of the program's binary, when known."""
 
+    def load_bias(self) -> int:
+        """Where the executable was loaded minus where it was linked (non-zero for a position-
+        independent executable): what turns the binary's link-time addresses into the target's."""
+        return 0
+
     def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
         """Bytes of these [base, limit) address ranges that sit in RAM now; None where the
         host cannot ask the operating system (a core, a process on another machine)."""

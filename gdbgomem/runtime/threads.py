@@ -75,7 +75,7 @@ def m_decoder(rt: GoRuntime) -> StructDecoder:
 def all_threads(rt: GoRuntime) -> List[Thread]:
     """Every M from runtime.allm (newest first, as the runtime links them)."""
     decoder = m_decoder(rt)
-    m0 = rt.target.symbol_address("runtime.m0")
+    m0 = rt.symbol_address("runtime.m0")
     iscgo = _read_bool(rt, "runtime.iscgo")
     regs_by_tid: Dict[int, ThreadRegs] = {r.tid: r for r in rt.target.threads()}
     goids: Dict[int, int] = {}
@@ -130,7 +130,7 @@ def _p_id(rt: GoRuntime, p_address: Optional[int]) -> Optional[int]:
 
 
 def _read_bool(rt: GoRuntime, symbol: str) -> bool:
-    address = rt.target.symbol_address(symbol)
+    address = rt.symbol_address(symbol)
     raw = rt.target.try_read(address, 1) if address is not None else None
     return bool(raw and raw[0])
 

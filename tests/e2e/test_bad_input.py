@@ -18,8 +18,8 @@ def lines_of(text: str):
 def test_non_go_binary():
     true = shutil.which("true")
     out = hostrun.run_gdb([true], ["go-goroutines", "go-info --json", "go-help", "go-heap", "go-span 0x1000"])
-    assert lines_of(out[0]) == ["gdbgomem: not a Go program: the binary has no runtime.allgs symbol "
-                                "(load a Go binary built without -ldflags=-s)"]
+    assert lines_of(out[0]) == ["gdbgomem: not a Go program: the binary has neither a runtime.allgs symbol nor a "
+                                "Go function table (pclntab) (load the program's Go executable)"]
     assert "gdbgomem: not a Go program" in out[1]
     assert "go-goroutines" in out[2]
     assert "gdbgomem: not a Go program" in out[3] and "gdbgomem: not a Go program" in out[4]

