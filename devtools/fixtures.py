@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import select
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+from devtools import kernel_cores
 from gdbgomem import releases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,10 +81,6 @@ def build(name: str, version: str, flags: Optional[List[str]] = None, experiment
     return binary
 
 
-def _unlimited_core() -> None:
-    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-
-
 @dataclass
 class RunningFixture:
     """A fixture process that reached its known state, and the ground truth it printed."""
@@ -124,7 +120,7 @@ def start(name: str, version: str, args: Optional[List[str]] = None, timeout: fl
     if crash_core:
         env["GOTRACEBACK"] = "crash"
     process = subprocess.Popen([str(binary), *(args or [])], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, cwd=cwd, preexec_fn=_unlimited_core if crash_core else None)
+                               text=True, env=env, cwd=cwd, preexec_fn=kernel_cores.allow_cores if crash_core else None)
     deadline = time.monotonic() + timeout
     line = ""
     while not line.strip() and process.poll() is None:

@@ -7,6 +7,7 @@ without decoding them (a pattern compiled once per abbreviation).
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Any, Dict, List, Optional, Tuple
 
 from elftools.elf.elffile import ELFFile

@@ -4,14 +4,12 @@ offline reader give the same goroutines, and they match the program's ground tru
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from devtools import fixtures, hostrun
+from devtools import fixtures, hostrun, kernel_cores
 from devtools.fixtures import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -20,24 +18,16 @@ CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
 
 @pytest.fixture(params=["0x33"])
 def kernel_core(request, ptrace_allowed, go_version, tmp_path):
-    pattern = CORE_PATTERN.read_text().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        pytest.skip(f"core_pattern is {pattern!r}: cores do not land in the program's directory here")
+    if kernel_cores.why_no_cores_here():
+        pytest.skip(kernel_cores.why_no_cores_here())
     fixture = fixtures.start("goroutines", go_version, cwd=tmp_path, crash_core=True)
     # 0x33, the default: anonymous private and shared memory and ELF headers, so the Go heap and
     # stacks are in the core; 0x10: ELF headers only, a core without the heap
     Path(f"/proc/{fixture.pid}/coredump_filter").write_text(request.param)
-    fixture.process.send_signal(signal.SIGQUIT)
-    fixture.process.wait(timeout=120)
-    cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
-    for _ in range(50):  # the kernel finishes writing after the process is reaped
-        if cores and cores[0].stat().st_size > 0:
-            break
-        time.sleep(0.1)
-        cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
-    assert cores, f"no core in {tmp_path} (core_pattern {pattern!r})"
-    yield fixture, cores[0]
-    cores[0].unlink()
+    stderr, core = kernel_cores.crash(fixture.process, tmp_path)
+    assert core is not None, f"no core in {tmp_path}: {stderr[-2000:]}"
+    yield fixture, core
+    core.unlink()
 
 
 def test_kernel_core_in_gdb_and_offline(kernel_core):

@@ -6,8 +6,6 @@ the core was written, in gdb, lldb and the standalone reader."""
 from __future__ import annotations
 
 import re
-import resource
-import signal
 import socket
 import subprocess
 import time
@@ -17,12 +15,11 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from devtools import hostrun
+from devtools import hostrun, kernel_cores
 from devtools.fixtures import ROOT
 
 pytestmark = pytest.mark.e2e
 VENV_BIN = ROOT / ".venv" / "bin"
-CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
 HEADER = re.compile(r"^goroutine (\d+) gp=0x[0-9a-f]+ m=\S+(?: mp=0x[0-9a-f]+)? \[([^\]]*)\]:$")
 PHYSICAL = re.compile(r"^\t\S+:\d+ \+0x[0-9a-f]+ fp=0x[0-9a-f]+ sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+)$")
 
@@ -60,9 +57,8 @@ def generic(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def kernel_cores_allowed():
-    pattern = CORE_PATTERN.read_text().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        pytest.skip(f"core_pattern is {pattern!r}: cores do not land in the program's directory here")
+    if kernel_cores.why_no_cores_here():
+        pytest.skip(kernel_cores.why_no_cores_here())
 
 
 def crash(argv: List[str], cwd: Path, ready, stdin=subprocess.PIPE) -> Tuple[str, Path, dict]:
@@ -70,25 +66,18 @@ def crash(argv: List[str], cwd: Path, ready, stdin=subprocess.PIPE) -> Tuple[str
     GOTRACEBACK=crash: the runtime's traceback, the kernel's core, and the live looks."""
     process = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env={"GOTRACEBACK": "crash", "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (-1, -1)))
+                               preexec_fn=kernel_cores.allow_cores)
     try:
         ready(process)
         live = {host: hostrun.run_host(host, ["go-info --json", "go-goroutines --json"], pid=process.pid)
                 for host in ("gdb", "lldb")}
-        process.send_signal(signal.SIGQUIT)
-        _, stderr = process.communicate(timeout=120)
+        trace, core = kernel_cores.crash(process, cwd)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    cores = [p for p in cwd.iterdir() if p.name.startswith("core")]
-    for _ in range(100):  # the kernel finishes writing after the process is reaped
-        if cores and cores[0].stat().st_size > 0:
-            break
-        time.sleep(0.1)
-        cores = [p for p in cwd.iterdir() if p.name.startswith("core")]
-    assert cores, f"no core in {cwd}: {stderr.decode()[-2000:]}"
-    return stderr.decode("utf-8", "replace"), cores[0], live
+    assert core is not None, f"no core in {cwd}: {trace[-2000:]}"
+    return trace, core, live
 
 
 def check(binary: Path, trace: str, core: Path, live: dict, version: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import select
 import signal
 import struct
@@ -24,7 +23,7 @@ from elftools.elf.elffile import ELFFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devtools import fixtures
+from devtools import fixtures, kernel_cores
 from gdbgomem.elf.corefile import PF_R, PF_W, CoreFile
 
 VERSIONS = [v for v in fixtures.go_versions() if v in (fixtures.go_versions()[0], fixtures.go_versions()[-1])]
@@ -329,34 +328,26 @@ def kernel_core(version, tmp, coredump_filter):
     """Crash the goroutines fixture (GOTRACEBACK=crash, SIGQUIT -> SIGABRT) and return the
     kernel's core, the truth, the tids seen before the crash; pytest.skip where this system
     does not write cores into the process's directory."""
-    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
-    if pattern.startswith("|"):
-        pytest.skip(f"kernel cores go to a helper program here (core_pattern {pattern!r}), not to a file")
+    if kernel_cores.why_no_cores_here():
+        pytest.skip(kernel_cores.why_no_cores_here())
     binary = fixtures.build("goroutines", version)
-
-    def allow_cores():
-        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-
     env = dict(os.environ, GOTRACEBACK="crash", GODEBUG="gcshrinkstackoff=1")
     process = subprocess.Popen([str(binary)], cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, preexec_fn=allow_cores)  # noqa: PLW1509 (rlimit of the child only)
+                               text=True, preexec_fn=kernel_cores.allow_cores)
     try:
         if not select.select([process.stdout], [], [], 120)[0]:
             raise AssertionError("the fixture printed no truth")
         truth = json.loads(process.stdout.readline())
         Path(f"/proc/{process.pid}/coredump_filter").write_text(coredump_filter)
         tids = {int(t) for t in os.listdir(f"/proc/{process.pid}/task")}
-        process.send_signal(signal.SIGQUIT)
-        _out, err = process.communicate(timeout=120)
+        err, core = kernel_cores.crash(process, tmp)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    cores = sorted(p for p in tmp.iterdir() if p.name.startswith("core"))
-    if not cores:
-        pytest.skip(f"the kernel wrote no core into {tmp} (core_pattern {pattern!r}, exit status "
-                    f"{process.returncode}, stderr ends {err[-200:]!r})")
-    return cores[0], truth, tids, binary
+    assert core is not None, f"the kernel wrote no core into {tmp} (exit status {process.returncode}, " \
+                             f"stderr ends {err[-200:]!r})"
+    return core, truth, tids, binary
 
 
 @pytest.mark.parametrize("coredump_filter", ["0x33", "0x7f"])
