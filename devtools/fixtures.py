@@ -106,16 +106,16 @@ class RunningFixture:
 
 def start(name: str, version: str, args: Optional[List[str]] = None, timeout: float = 120.0,
           godebug: str = "", experiment: str = "", cwd: Optional[Path] = None,
-          crash_core: bool = False, build_kind: str = "debug") -> RunningFixture:
+          crash_core: bool = False, build_kind: str = "debug", executable: Optional[Path] = None) -> RunningFixture:
     """Start a fixture and wait for its one-line JSON ground truth.
 
     Stack shrinking is off (GODEBUG gcshrinkstackoff=1) so the addresses a
     fixture prints stay valid; godebug adds settings of a fixture's own.
     crash_core: GOTRACEBACK=crash and no core size limit, so that a SIGQUIT
     makes the kernel write a core (into cwd, with this machine's core_pattern).
-    build_kind: one of BUILDS.
+    build_kind: one of BUILDS. executable: run this file instead (a copy of the build, altered).
     """
-    binary = build(name, version, flags=BUILDS[build_kind], experiment=experiment)
+    binary = executable or build(name, version, flags=BUILDS[build_kind], experiment=experiment)
     env = dict(os.environ, GODEBUG=",".join(filter(None, ["gcshrinkstackoff=1", godebug])))
     if crash_core:
         env["GOTRACEBACK"] = "crash"

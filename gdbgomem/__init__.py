@@ -12,10 +12,10 @@ Layers (docs/architecture.md says what may import what):
 __version__ = "0.1.0"
 
 
-def open_core(binary: str, core: str):
+def open_core(binary: str, core: str, debug_file=None):
     """A core dump of a Go program, read without a debugger (see gdbgomem.api)."""
     from gdbgomem.api import open_core as _open_core
-    return _open_core(binary, core)
+    return _open_core(binary, core, debug_file)
 
 
 def current():

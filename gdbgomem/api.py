@@ -68,10 +68,11 @@ class GoProgram:
         return size_classes(self.rt)
 
 
-def open_core(binary: str, core: str) -> GoProgram:
-    """A core dump of a Go program, read with its executable, without a debugger."""
+def open_core(binary: str, core: str, debug_file: Optional[str] = None) -> GoProgram:
+    """A core dump of a Go program, read with its executable (and its separate debug file),
+    without a debugger."""
     from gdbgomem.hosts.standalone import CoreTarget
-    return GoProgram(GoRuntime(CoreTarget(binary, core)))
+    return GoProgram(GoRuntime(CoreTarget(binary, core, debug_file)))
 
 
 def current() -> GoProgram:

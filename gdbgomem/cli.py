@@ -67,7 +67,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                                       "dump, in plain Python. Without a command, an interactive prompt.")
     core.add_argument("binary", help="the program's executable")
     core.add_argument("core", help="the core dump")
-    core.add_argument("words", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS], e.g. -- go-goroutines --json")
+    core.add_argument("--debug-file", metavar="FILE",
+                      help="the executable's separate debug file (objcopy --only-keep-debug); by default one is "
+                           "looked for where gdb looks: /usr/lib/debug/.build-id/ and the .gnu_debuglink name")
+    core.add_argument("words", nargs="*", default=[], metavar="-- COMMAND [ARGS]",
+                      help="one command to run, after --, e.g. -- go-goroutines --json")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: List[str] = []
+    if "--" in argv:  # the command and its own options, never taken for gdbgomem's
+        cut = argv.index("--")
+        argv, command = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
     if args.command == "gdbinit":
         print(gdbinit_text())
@@ -76,8 +85,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(lldbinit_text())
         return 0
     from gdbgomem.hosts import standalone
-    words = args.words[1:] if args.words[:1] == ["--"] else args.words
-    return standalone.main(args.binary, args.core, words)
+    return standalone.main(args.binary, args.core, command or args.words, args.debug_file)
 
 
 if __name__ == "__main__":

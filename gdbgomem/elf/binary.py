@@ -28,6 +28,7 @@ from elftools.elf.elffile import ELFFile
 from gdbgomem.elf.dwarf import DwarfIndex
 from gdbgomem.elf.dwarf_format import SHT_NOBITS
 from gdbgomem.elf.layout import StructLayout, layout_from_json, layout_to_json
+from gdbgomem.elf.debug_files import find_debug_file
 from gdbgomem.elf.layout_cache import LayoutCache, cache_file
 
 _ET_DYN = "ET_DYN"
@@ -56,7 +57,10 @@ class GoBinary:
     """
 
     def __init__(self, path: str, wish_list: WishList = WishList(), cache_dir: Optional[str] = None,
-                 use_cache: bool = True):
+                 use_cache: bool = True, debug_file: Optional[str] = None, find_debug_file: bool = True):
+        """debug_file: the separate debug file of this build; None: looked for where gdb looks
+        (build id, .gnu_debuglink) when the binary itself lacks DWARF or symbols, unless
+        find_debug_file is False (when opening a debug file itself)."""
         self.path = str(path)
         self.wish_list = wish_list
         self._file = open(self.path, "rb")
@@ -71,6 +75,9 @@ class GoBinary:
         self._dwarf_tried = False
         self.dwarf_error: Optional[str] = None  # why DWARF could not be read, when it could not
         self._layouts: Dict[str, Optional[StructLayout]] = {}
+        self.debug: Optional[GoBinary] = None  # the separate debug file, where one was found or given
+        if debug_file is not None or find_debug_file:
+            self._attach_debug_file(debug_file)
         self._cache = LayoutCache(cache_file(cache_dir, self.build_id, self.path) if use_cache else None,
                                   self.build_id, self.file_size, self.mtime_ns)
         self.cache_hit = self._cache.prefetched  # answers came from an earlier session
@@ -139,6 +146,45 @@ class GoBinary:
                 return data + bytes(size - in_file)
         return None
 
+    @property
+    def is_debug_file(self) -> bool:
+        """A separate debug file: its sections are there, their code and data are not."""
+        index = self._sections.get(".text")
+        return index is not None and self._elf.get_section(index).header["sh_type"] == SHT_NOBITS
+
+    def _attach_debug_file(self, given: Optional[str]) -> None:
+        """Open the debug file given, or the one found where gdb looks when the binary lacks
+        DWARF or symbols; a file of another build is refused (given) or passed over (found)."""
+        if given is None and (".debug_info" in self._sections and ".symtab" in self._sections):
+            return
+        path = given or find_debug_file(self.path, self.gnu_build_id, self._debuglink())
+        if path is None:
+            return
+        try:
+            debug = GoBinary(path, self.wish_list, use_cache=False, find_debug_file=False)
+        except (OSError, ValueError):
+            if given:
+                raise
+            return
+        if self.build_id and debug.build_id and debug.build_id != self.build_id:
+            debug.close()
+            if given:
+                raise ValueError(f"{path} is the debug file of another build (build id {debug.build_id}, "
+                                 f"{self.path} has {self.build_id})")
+            return
+        self.debug = debug
+
+    def _debuglink(self) -> Optional[Tuple[str, int]]:
+        """(file name, CRC-32) of the .gnu_debuglink section."""
+        index = self._sections.get(".gnu_debuglink")
+        if index is None:
+            return None
+        data = self._elf.get_section(index).data()
+        end = data.find(b"\0")
+        if end <= 0 or len(data) < 4:
+            return None
+        return data[:end].decode("utf-8", "replace"), int.from_bytes(data[-4:], "little" if self.little_endian else "big")
+
     def header_address(self) -> Optional[int]:
         """The link-time address of the ELF header: that of the PT_LOAD segment mapping file offset 0."""
         return next((vaddr for vaddr, _memsz, offset, _filesz in self._loads if offset == 0), None)
@@ -189,6 +235,7 @@ class GoBinary:
     def _read_build_id(self) -> Optional[str]:
         """The GNU build id (hex) when the linker wrote one, else Go's own build id string."""
         found: Dict[Tuple[bytes, int], bytes] = {}
+        self.gnu_build_id: Optional[str] = None
         try:
             for name in (".note.gnu.build-id", ".note.go.buildid"):
                 index = self._sections.get(name)
@@ -202,6 +249,7 @@ class GoBinary:
         except Exception:
             return None
         gnu = found.get((b"GNU", _NT_GNU_BUILD_ID))
+        self.gnu_build_id = gnu.hex() if gnu else None
         if gnu:
             return gnu.hex()
         go = found.get((b"Go", _NT_GO_BUILD_ID))
@@ -235,16 +283,20 @@ class GoBinary:
             return None
 
     def _symbol_table(self) -> Dict[bytes, Tuple[int, int]]:
+        """.symtab, else the debug file's, else .dynsym (a dynamically linked binary's imports)."""
         if self._symbols is None:
-            self._symbols = {}
-            for name in (".symtab", ".dynsym"):
-                try:
-                    self._symbols = self._parse_symbols(name)
-                except Exception:
-                    self._symbols = {}
-                if self._symbols:
-                    break
+            self._symbols = self._parse_symbols_safely(".symtab")
+            if not self._symbols and self.debug is not None:
+                self._symbols = self.debug._parse_symbols_safely(".symtab")
+            if not self._symbols:
+                self._symbols = self._parse_symbols_safely(".dynsym")
         return self._symbols
+
+    def _parse_symbols_safely(self, section_name: str) -> Dict[bytes, Tuple[int, int]]:
+        try:
+            return self._parse_symbols(section_name)
+        except Exception:
+            return {}
 
     def _parse_symbols(self, section_name: str) -> Dict[bytes, Tuple[int, int]]:
         """name -> (st_value, st_size) of every defined symbol, straight from the mapped file."""
@@ -296,7 +348,8 @@ class GoBinary:
         return self._has_dwarf_sections()
 
     def _has_dwarf_sections(self) -> bool:
-        return ".debug_info" in self._sections or ".zdebug_info" in self._sections
+        own = ".debug_info" in self._sections or ".zdebug_info" in self._sections
+        return own or (self.debug is not None and self.debug._has_dwarf_sections())
 
     def _answer(self, kind: str, name: str, compute: Callable[[DwarfIndex], Any]) -> Any:
         """The cached answer, else one computed from DWARF (and then cached)."""
@@ -325,6 +378,9 @@ class GoBinary:
                 table[name] = _safely(functools.partial(compute, name))
 
     def _dwarf_index(self) -> Optional[DwarfIndex]:
+        if not self._dwarf_tried and self.debug is not None and ".debug_info" not in self._sections:
+            self._dwarf_tried = True
+            self._dwarf = self.debug._dwarf_index()  # the DWARF lives in the debug file
         if not self._dwarf_tried:
             self._dwarf_tried = True
             if self._has_dwarf_sections():

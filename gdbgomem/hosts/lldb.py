@@ -33,8 +33,10 @@ class LldbTarget(Target):
     def __init__(self, target):
         self._target = target
         path = target.GetExecutable().fullpath
+        # a separate debug file lldb loaded (target symbols add, or found by itself)
+        symbols = target.GetModuleAtIndex(0).GetSymbolFileSpec().fullpath if target.GetNumModules() else None
         try:
-            self.binary = GoBinary(path, manifest.wish_list())
+            self.binary = GoBinary(path, manifest.wish_list(), debug_file=symbols if symbols != path else None)
         except (OSError, ValueError) as exc:
             raise GoMemError(f"cannot read the binary: {exc}", "load a Go executable with `target create`") from None
         self._mem_fd: Optional[int] = None

@@ -30,11 +30,16 @@ from gdbgomem.runtime.target import Target, ThreadRegs
 class CoreTarget(Target):
     """A core file of a Go program, read with the program's binary."""
 
-    def __init__(self, binary_path: str, core_path: str):
+    def __init__(self, binary_path: str, core_path: str, debug_file: Optional[str] = None):
         try:
-            self.binary = GoBinary(binary_path, manifest.wish_list())
+            self.binary = GoBinary(binary_path, manifest.wish_list(), debug_file=debug_file)
         except (OSError, ValueError) as exc:
+            if debug_file and debug_file in str(exc):
+                raise GoMemError(f"cannot use the debug file: {exc}", "give the debug file of this build") from None
             raise GoMemError(f"cannot read the binary: {exc}", "give the program's executable") from None
+        if self.binary.is_debug_file:
+            raise GoMemError(f"{binary_path} is a separate debug file (its code and data were taken out)",
+                             "give the program's executable as BINARY and this file with --debug-file")
         try:
             self.core = CoreFile(core_path)
         except (OSError, ValueError) as exc:
@@ -190,9 +195,10 @@ class Prompt(cmd.Cmd):
     do_EOF = do_quit
 
 
-def open_runtime(binary: str, core: str) -> GoRuntime:
-    """The Go runtime of a core, read with its executable; a GoMemError when they cannot be."""
-    target = CoreTarget(binary, core)
+def open_runtime(binary: str, core: str, debug_file: Optional[str] = None) -> GoRuntime:
+    """The Go runtime of a core, read with its executable (and its separate debug file, when
+    given; one is also looked for where gdb looks); a GoMemError when they cannot be read."""
+    target = CoreTarget(binary, core, debug_file)
     if target.core.truncated:
         print("gdbgomem: warning: the core file is truncated: memory past its end is lost; "
               "what it saved still decodes", file=sys.stderr)
@@ -201,10 +207,10 @@ def open_runtime(binary: str, core: str) -> GoRuntime:
     return rt
 
 
-def main(binary: str, core: str, words: Optional[List[str]]) -> int:
+def main(binary: str, core: str, words: Optional[List[str]], debug_file: Optional[str] = None) -> int:
     """One command (words), or the commands typed at a prompt, or piped in one a line."""
     try:
-        rt = open_runtime(binary, core)
+        rt = open_runtime(binary, core, debug_file)
     except GoMemError as exc:
         print(f"gdbgomem: {exc}", file=sys.stderr)
         return 1

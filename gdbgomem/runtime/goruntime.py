@@ -48,6 +48,11 @@ class GoRuntime:
     def check(self, need_process: bool = True) -> None:
         """Raise a GoMemError that says what to do unless a supported Go program (and, when
         need_process, a live process or core to read its state from) is loaded."""
+        parsed = releases.parse_go_version(self.version_string)  # a stripped binary's too, from its build info
+        if parsed is not None and not releases.is_supported(parsed):
+            raise GoMemError(f"{self.version_string} is not supported",
+                             f"gdbgomem reads programs built by Go {releases.OLDEST_SUPPORTED[0]}."
+                             f"{releases.OLDEST_SUPPORTED[1]} or newer")
         if self.symbol_address("runtime.allgs") is None:
             if self.symbol_finder() is None:
                 raise GoMemError("not a Go program: the binary has neither a runtime.allgs symbol nor a Go "
@@ -55,9 +60,9 @@ class GoRuntime:
             raise GoMemError("cannot find runtime.allgs in this stripped binary (its symbol table is gone and the "
                              "runtime's code did not say where it is)",
                              "load a build that kept its symbols, or report the binary's Go version")
-        if not releases.is_supported(self.version):
-            raise GoMemError(f"{self.version_string} is not supported",
-                             "gdbgomem reads programs built by Go 1.21 or newer")
+        if parsed is None:
+            raise GoMemError(f"cannot tell the Go version (runtime.buildVersion is {self.version_string!r})",
+                             "is this a Go program?")
         if need_process and not self.target.has_process():
             raise GoMemError("no process", "start it with `run`, attach with `gdb -p PID`, or open a core file")
         if need_process and not self.read_word(self.global_address("runtime.allm")):
