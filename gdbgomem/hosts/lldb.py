@@ -184,7 +184,8 @@ def current_runtime(debugger) -> GoRuntime:
     target = debugger.GetSelectedTarget()
     if not target.IsValid():
         raise GoMemError("no target", "load a Go program: lldb ./prog, lldb -p PID, or target create --core")
-    key = (target.GetExecutable().fullpath, target.GetProcess().GetProcessID())
+    symbols = target.GetModuleAtIndex(0).GetSymbolFileSpec().fullpath if target.GetNumModules() else None
+    key = (target.GetExecutable().fullpath, target.GetProcess().GetProcessID(), symbols)  # `target symbols add`
     entry = _runtimes.get(key)
     if entry is None:
         _runtimes.clear()
