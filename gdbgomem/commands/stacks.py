@@ -13,7 +13,7 @@ from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.stack_view import StackView, stack_of_goroutine, stack_of_system
 from gdbgomem.runtime.threads import all_threads, attach_threads, selected_thread, thread_of_goroutine
-from gdbgomem.runtime.unwinder import Frame
+from gdbgomem.runtime.unwinder import Frame, shown_frames
 
 TEXT_FRAMES_HEAD = 20  # frames shown before the elision line in text
 TEXT_FRAMES_TAIL = 5   # and after it
@@ -144,10 +144,11 @@ class StackCommand(Command):
                                         "muted"), "", "", ""])
                 continue
             index = i if i < TEXT_FRAMES_HEAD else len(frames) - (len(shown) - i)
-            rows.append([f"#{index}", Styled(frame.function or "?", "function"),
+            rows.append([f"#{index}", Styled((frame.function or "?") + (" (wrapper)" if frame.wrapper else ""), "function"),
                          f"{frame.file}:{frame.line}" if frame.file else "-",
                          Styled(hexaddr(frame.sp), "address"),
-                         humanize(frame.frame_size) if frame.frame_size is not None else "-"])
+                         humanize(frame.frame_size) if frame.frame_size is not None
+                         else ("inlined" if frame.inlined else "-")])
         report.add(Table(["#", "FUNCTION", "FILE:LINE", "SP", "FRAME"], rows))
         hidden = len(frames) - (len(shown) - 1) if None in shown else 0
         report.add(f"{len(frames)} frames" + (f", {hidden} not shown (--json has them all)" if hidden else "")
@@ -159,9 +160,11 @@ def frames_of(rt, g: Goroutine) -> List[Frame]:
     return stack_of_goroutine(rt, g, thread_of_goroutine(rt, g)).frames
 
 
-def frame_lines(frames: List[Frame]) -> list:
-    """Function and file:line of each frame; long stacks keep their first and last frames."""
+def frame_lines(all_frames: List[Frame]) -> list:
+    """Function and file:line of each frame the runtime's traceback would show (no wrappers),
+    inlined calls marked; long stacks keep their first and last frames."""
     out: list = []
+    frames = shown_frames(all_frames)
     cut = len(frames) > TEXT_FRAMES_HEAD + TEXT_FRAMES_TAIL + 1
     shown = frames[:TEXT_FRAMES_HEAD] + [None] + frames[-TEXT_FRAMES_TAIL:] if cut else frames
     for frame in shown:
@@ -169,7 +172,7 @@ def frame_lines(frames: List[Frame]) -> list:
             hidden = len(frames) - TEXT_FRAMES_HEAD - TEXT_FRAMES_TAIL
             out.append(Styled(f"  ... {hidden} more frames (--json has them all)", "muted"))
             continue
-        out.append(f"  {frame.function or '?'}")
+        out.append(f"  {frame.function or '?'}" + ("  (inlined)" if frame.inlined else ""))
         out.append(f"      {frame.file}:{frame.line}" if frame.file else "      ?")
     return out
 

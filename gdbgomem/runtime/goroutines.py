@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.manifest import G_DEAD, G_WAITING, SCAN_BIT
+from gdbgomem.runtime.manifest import G_DEAD, G_SYSCALL, G_WAITING, SCAN_BIT
 from gdbgomem.runtime.struct_decoder import StructDecoder
 from gdbgomem.runtime.unwinder import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
 
@@ -79,12 +79,20 @@ class Goroutine:
     live_pc: Optional[int] = None
 
     @property
+    def saved_position(self) -> Tuple[int, int]:
+        """(pc, sp) where the runtime's traceback of a goroutine that is not running starts:
+        g.syscallpc/sp in a system call (traceback.go traceback1), g.sched otherwise."""
+        if self.status_code == G_SYSCALL and self.syscall_sp:
+            return self.syscall_pc, self.syscall_sp
+        return self.sched_pc, self.sched_sp
+
+    @property
     def sp(self) -> int:
-        return self.live_sp if self.live_sp is not None else self.sched_sp
+        return self.live_sp if self.live_sp is not None else self.saved_position[1]
 
     @property
     def pc(self) -> int:
-        return self.live_pc if self.live_pc is not None else self.sched_pc
+        return self.live_pc if self.live_pc is not None else self.saved_position[0]
 
     @property
     def stack_size(self) -> int:
@@ -181,27 +189,26 @@ def _locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
     parked = [g for g in goroutines if g.status_code != G_DEAD and g.sched_pc and g.status != "running"]
     regions = []
     for g in parked:
-        room = g.stack_hi - g.sched_sp
-        regions.append((g.sched_sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
+        sp = g.saved_position[1]
+        room = g.stack_hi - sp
+        regions.append((sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
     tops = rt.target.read_many(regions)
     steps = _step_cache(rt)
-    function_at, position_of_call, unpack = rt.function_at, rt.position_of_call, _WORD.unpack_from
+    function_at, unpack = rt.function_at, _WORD.unpack_from
     for g, top in zip(parked, tops):
-        g.function = function_at(g.sched_pc)
+        start_pc = g.saved_position[0]
+        g.function = function_at(start_pc)
         if top is None:
             continue
-        pc, offset, size, frames = g.sched_pc, 0, len(top), 0
+        pc, offset, size, frames = start_pc, 0, len(top), 0
         while frames < MAX_USER_WALK:
             frames += 1
             step = steps.get(pc) or steps.fill(pc)
             if step is _NO_STEP:
                 break
-            name, frame_size, runtime_code, last = step
-            if not runtime_code:
-                g.user_function = name
-                position = position_of_call(pc)
-                if position is not None:
-                    g.user_file, g.user_line = position[1], position[2]
+            user, frame_size, last = step
+            if user is not None:
+                g.user_function, g.user_file, g.user_line = user
                 break
             offset += frame_size
             if last:
@@ -216,20 +223,24 @@ def _locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
 
 def _rest_of_stack(rt: GoRuntime, g: Goroutine, have: int) -> Optional[bytes]:
     """The whole used part of a stack, when its top was not enough (bounded)."""
-    room = min(g.stack_hi - g.sched_sp, MAX_STACK_WALK_READ)
-    return rt.target.try_read(g.sched_sp, room) if room > have else None
+    sp = g.saved_position[1]
+    room = min(g.stack_hi - sp, MAX_STACK_WALK_READ)
+    return rt.target.try_read(sp, room) if room > have else None
 
 
 _WORD = struct.Struct("<Q")
-_NO_STEP = (None, 0, True, True)
+_NO_STEP = (None, 0, True)
 
 
 class _Steps(dict):
-    """pc -> (function, frame size, is runtime code, ends the walk), filled on demand."""
+    """return pc -> (its first non-runtime function as (name, file, line) or None, frame size, ends
+    the walk), filled on demand. Inlined calls count: a user function inlined into a runtime
+    one (or the reverse) is seen as the runtime's traceback shows it."""
 
     def __init__(self, rt: GoRuntime):
         super().__init__()
         self.table = rt.pclntab
+        self.inline = rt.inline_trees()
 
     def fill(self, pc: int):
         result = _NO_STEP
@@ -238,8 +249,9 @@ class _Steps(dict):
             delta = self.table.sp_delta(func, pc)
             if delta is not None and delta >= 0:
                 last = bool(func.flag & (FUNC_FLAG_TOPFRAME | FUNC_FLAG_SPWRITE))
-                where = self.table.file_line(func, pc - 1)
-                result = (func.name, delta + 8, is_runtime_function(func.name, where[0] if where else None), last)
+                user = next(((f.function, f.file, f.line) for f in self.inline.logical_frames(func, pc - 1)
+                             if not is_runtime_function(f.function, f.file)), None)
+                result = (user, delta + 8, last)
         self[pc] = result
         return result
 

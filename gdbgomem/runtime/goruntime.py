@@ -18,7 +18,8 @@ from gdbgomem.runtime.cache import per_binary
 from gdbgomem.elf.go_facts import build_info_version
 from gdbgomem.runtime.gostrings import read_string, read_string_array
 from gdbgomem.runtime.layout_tables import LayoutTable, table_for
-from gdbgomem.runtime.manifest import Constant
+from gdbgomem.runtime.inline import InlineTrees
+from gdbgomem.runtime.manifest import FUNC_ID_WRAPPER, Constant
 from gdbgomem.runtime.pclntab import PclnTab
 from gdbgomem.runtime.symbol_finder import SymbolFinder
 from gdbgomem.runtime.target import Target
@@ -27,6 +28,9 @@ from gdbgomem.runtime.target import Target
 # to ask a goroutine to stop at its next function prologue. It is larger than
 # int64 so the compiler leaves it out of DWARF; it depends only on pointer size.
 STACK_PREEMPT = {8: (1 << 64) - 1314, 4: (1 << 32) - 1314}
+# From this release on the runtime prints a generic method of a generic type as T[...].M[...]
+# (traceback.go funcNamePiecesForPrint); before, as T[...]: a printing rule, not a layout.
+NESTED_GENERIC_NAMES = (1, 27)
 
 
 class GoRuntime:
@@ -261,13 +265,23 @@ class GoRuntime:
         except ValueError as exc:
             raise GoMemError(f"cannot decode the function table: {exc}") from None
 
+    @per_binary
+    def inline_trees(self) -> InlineTrees:
+        """The functions each physical frame runs (inlined calls), with names as the runtime prints them."""
+        md = self.layout("runtime.moduledata")
+        raw = self.target.try_read(self.global_address("runtime.firstmoduledata") + md.offset("gofunc"), 8) \
+            if md.has("gofunc") else None
+        return InlineTrees(self.pclntab, struct.unpack("<Q", raw)[0] if raw else None, self.target.try_read,
+                           self.constant(FUNC_ID_WRAPPER), self.version[:2] >= NESTED_GENERIC_NAMES)
+
     def function_at(self, pc: int) -> Optional[str]:
-        """Name of the function holding pc, None outside Go code (cached per pc)."""
+        """Name of the (physical) function holding pc as the runtime prints it, None outside Go
+        code (cached per pc)."""
         try:
             return self._function_at[pc]
         except KeyError:
             func = self.pclntab.find_func(pc) if pc else None
-            name = self._function_at[pc] = func.name if func is not None else None
+            name = self._function_at[pc] = self.inline_trees().name(func.name) if func is not None else None
             return name
 
     def position_of_call(self, return_pc: int) -> Optional[Tuple[str, str, int]]:
@@ -280,6 +294,6 @@ class GoRuntime:
             if func is not None:
                 where = self.pclntab.file_line(func, return_pc - 1)
                 if where is not None:
-                    position = (func.name, where[0], where[1])
+                    position = (self.inline_trees().name(func.name), where[0], where[1])
             self._call_position[return_pc] = position
             return position

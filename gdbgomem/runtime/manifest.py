@@ -62,11 +62,20 @@ SPAN_MANUAL = Constant(("runtime.mSpanManual",), 2)
 MIN_SIZE_FOR_MALLOC_HEADER = Constant(("runtime.minSizeForMallocHeader",                 # 1.22-1.24
                                        "internal/runtime/gc.MinSizeForMallocHeader"), 512)  # 1.25+
 
+# abi.FuncID values (their numbering changes between releases): wrappers the traceback hides,
+# unless they called one of the panic functions
+FUNC_ID_WRAPPER = Constant(("internal/abi.FuncIDWrapper",), 23)
+FUNC_ID_GOPANIC = Constant(("internal/abi.FuncID_gopanic",), 10)
+FUNC_ID_SIGPANIC = Constant(("internal/abi.FuncID_sigpanic",), 20)
+FUNC_ID_PANICWRAP = Constant(("internal/abi.FuncID_panicwrap",), 15)
+
 CONSTANTS = (SCAN_BIT, STACK_GUARD, STACK_SMALL, STACK_BIG, PAGE_SIZE, HEAP_ARENA_BYTES, LOG_HEAP_ARENA_BYTES,
              ARENA_L1_BITS, ARENA_L2_BITS, PAGES_PER_ARENA, PALLOC_CHUNK_PAGES, SUMMARY_LEVELS, SUMMARY_LEVEL_BITS,
-             HEAP_ADDR_BITS, SPAN_DEAD, SPAN_IN_USE, SPAN_MANUAL, MIN_SIZE_FOR_MALLOC_HEADER)
+             HEAP_ADDR_BITS, SPAN_DEAD, SPAN_IN_USE, SPAN_MANUAL, MIN_SIZE_FOR_MALLOC_HEADER, FUNC_ID_WRAPPER,
+             FUNC_ID_GOPANIC, FUNC_ID_SIGPANIC, FUNC_ID_PANICWRAP)
 
 # G statuses the decoders test for; the same numbers in every release (runtime2.go).
+G_SYSCALL = 3
 G_WAITING = 4
 G_DEAD = 6
 

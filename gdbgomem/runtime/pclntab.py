@@ -286,6 +286,30 @@ class PclnTab:
             _nfuncdata=nfuncdata,
         )
 
+    def name_at(self, name_off: int) -> Optional[str]:
+        """A function name by its offset in funcnametab (what an inline tree entry holds)."""
+        return self._funcname(name_off)
+
+    def pcdata_value(self, func: Func, table: int, pc: int) -> Optional[int]:
+        """runtime.pcdatavalue: the value of func's PCDATA table at pc; None where func has none."""
+        if not 0 <= table < func._npcdata:
+            return None
+        try:
+            (off,) = _U32.unpack_from(self._data, func._off + _FUNC_SIZE + 4 * table)
+            return self._pcvalue(func, off, pc)
+        except Exception:
+            return None
+
+    def funcdata_offset(self, func: Func, which: int) -> Optional[int]:
+        """Where func's FUNCDATA `which` lies, as an offset from moduledata.gofunc; None if absent."""
+        if not 0 <= which < func._nfuncdata:
+            return None
+        try:
+            (off,) = _U32.unpack_from(self._data, func._off + _FUNC_SIZE + 4 * (func._npcdata + which))
+        except struct.error:
+            return None
+        return None if off == 0xFFFFFFFF else off
+
     def _funcname(self, name_off: int) -> Optional[str]:
         """NUL-terminated string at name_off in funcnametab (moduledata.funcName).
 

@@ -123,15 +123,15 @@ def morestack_verdict(frame_size: int, sp: int, stackguard0: int, rules: GuardRu
 
 
 def stack_of_goroutine(rt: GoRuntime, g: Goroutine, thread: Optional[Thread]) -> StackView:
-    """The live position of a goroutine: thread registers when it runs, else its saved state."""
-    sp, pc, source, exact = g.sched_sp, g.sched_pc, "g.sched", False
+    """Where a goroutine's stack is unwound from, as the runtime's traceback does: its thread's
+    registers while it runs, g.syscallsp in a system call (the thread's own frames in the
+    kernel's call sequence above it are not the goroutine's), g.sched otherwise."""
     regs = thread.regs if thread is not None else None
-    if g.status in ("running", "syscall") and regs is not None and regs.sp is not None \
-            and g.stack_lo <= regs.sp < g.stack_hi:
-        sp, pc, source, exact = regs.sp, regs.pc, "thread registers", True
-    elif g.status == "syscall" and g.syscall_sp:
-        sp, pc, source = g.syscall_sp, g.syscall_pc, "g.syscallsp"
-    return _view(rt, "goroutine", g, thread, sp, pc, source, exact)
+    if g.status == "running" and regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
+        return _view(rt, "goroutine", g, thread, regs.sp, regs.pc, "thread registers", True)
+    pc, sp = g.saved_position
+    source = "g.syscallsp" if g.status == "syscall" and g.syscall_sp else "g.sched"
+    return _view(rt, "goroutine", g, thread, sp, pc, source, False)
 
 
 def stack_of_system(rt: GoRuntime, thread: Thread, which: str = "g0") -> StackView:
@@ -152,6 +152,7 @@ def _view(rt, kind, g, thread, sp, pc, source, exact) -> StackView:
         return view
     size = min(g.stack_hi - sp, MAX_STACK_READ)
     data = rt.target.try_read(sp, size) or b""
-    walk = unwind(rt.pclntab, StackWindow(sp, data, rt.target.try_read), pc, sp, g.stack_hi, exact_pc=exact)
+    walk = unwind(rt.pclntab, StackWindow(sp, data, rt.target.try_read), pc, sp, g.stack_hi, exact_pc=exact,
+                  inline=rt.inline_trees())
     view.frames, view.stop_reason = walk.frames, walk.stop_reason
     return view

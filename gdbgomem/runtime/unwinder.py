@@ -3,15 +3,18 @@
 Mirrors runtime/traceback.go (unwinder.next) for amd64: at a pc, the pcsp
 table gives how far SP moved since the function's entry; the return address
 sits just above that, and the caller's SP is one word higher. No register is
-ever written, so the same code serves live processes and core files.
+ever written, so the same code serves live processes and core files. Each
+physical frame is listed as the functions it runs, the inlined ones first
+(gdbgomem.runtime.inline), as the runtime's traceback prints them.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
+from gdbgomem.runtime.inline import InlineTrees, LogicalFrame
 from gdbgomem.runtime.pclntab import Func, PclnTab
 
 FUNC_FLAG_TOPFRAME = 1  # abi.FuncFlagTopFrame: nothing to unwind past (goexit, mstart, rt0_go)
@@ -25,7 +28,8 @@ _TRAP_FUNCTIONS = frozenset({"runtime.sigpanic", "runtime.asyncPreempt"})
 
 @dataclass
 class Frame:
-    """One physical frame: where it executes and the stack it occupies [sp, sp + frame_size)."""
+    """One function of a stack: a physical frame, which occupies [sp, sp + frame_size), or a call
+    the compiler inlined into the physical frame that follows it (same pc and sp, no size)."""
 
     pc: int
     sp: int
@@ -34,10 +38,13 @@ class Frame:
     line: Optional[int]
     frame_size: Optional[int]
     entry: Optional[int] = None
+    inlined: bool = False
+    wrapper: bool = False  # code the compiler generated; tracebacks leave it out
 
     def to_json(self) -> dict:
         return {"function": self.function, "file": self.file, "line": self.line, "pc": self.pc,
-                "sp": self.sp, "frame_size": self.frame_size, "entry": self.entry}
+                "sp": self.sp, "frame_size": self.frame_size, "entry": self.entry, "inlined": self.inlined,
+                "wrapper": self.wrapper}
 
 
 @dataclass
@@ -63,11 +70,12 @@ class StackWindow:
 
 
 def unwind(table: PclnTab, memory: StackWindow, pc: int, sp: int, stack_hi: int,
-           exact_pc: bool = False) -> Unwound:
+           exact_pc: bool = False, inline: Optional[InlineTrees] = None) -> Unwound:
     """Walk from (pc, sp) towards stack_hi.
 
     exact_pc: pc is where the thread stopped (a live register), not a return
-    address; its line is looked up at pc itself rather than pc-1.
+    address; its line is looked up at pc itself rather than pc-1. inline: the
+    program's inline trees (None: physical frames only, by their table names).
     """
     frames: List[Frame] = []
     for _ in range(MAX_FRAMES):
@@ -76,8 +84,14 @@ def unwind(table: PclnTab, memory: StackWindow, pc: int, sp: int, stack_hi: int,
             return Unwound(frames, "unknown pc" if pc else "pc is zero")
         delta = table.sp_delta(func, pc)
         frame_size = delta + 8 if delta is not None and delta >= 0 else None
-        file, line = _position(table, func, pc, exact_pc)
-        frames.append(Frame(pc, sp, func.name, file, line, frame_size, func.entry))
+        lookup = pc if exact_pc or pc <= func.entry else pc - 1
+        for logical in inline.logical_frames(func, lookup) if inline is not None else [_physical(table, func, lookup)]:
+            if logical.inlined:
+                frames.append(Frame(pc, sp, logical.function, logical.file, logical.line, None, None, True,
+                                    logical.wrapper))
+            else:
+                frames.append(Frame(pc, sp, logical.function, logical.file, logical.line, frame_size, func.entry,
+                                    False, logical.wrapper))
         if func.name == "runtime.goexit":
             return Unwound(frames, "goexit")
         if func.flag & FUNC_FLAG_TOPFRAME:
@@ -99,10 +113,18 @@ def unwind(table: PclnTab, memory: StackWindow, pc: int, sp: int, stack_hi: int,
     return Unwound(frames, "frame limit")
 
 
-def _position(table: PclnTab, func: Func, pc: int, exact_pc: bool) -> Tuple[Optional[str], Optional[int]]:
-    lookup = pc if exact_pc or pc <= func.entry else pc - 1
-    where = table.file_line(func, lookup)
-    return (where[0], where[1]) if where else (None, None)
+def _physical(table: PclnTab, func: Func, pc: int) -> LogicalFrame:
+    where = table.file_line(func, pc)
+    return LogicalFrame(func.name, where[0] if where else None, where[1] if where else None, False, False)
+
+
+_PANICS = frozenset({"runtime.gopanic", "runtime.sigpanic", "runtime.panicwrap"})
+
+
+def shown_frames(frames: List[Frame]) -> List[Frame]:
+    """The frames a traceback shows: a wrapper only where it called a panic (traceback.go
+    showfuncinfo and elideWrapperCalling; the callee is the frame before, shown or not)."""
+    return [f for i, f in enumerate(frames) if not f.wrapper or (i > 0 and frames[i - 1].function in _PANICS)]
 
 
 _RUNTIME_PREFIXES = ("runtime.", "internal/runtime/", "runtime/internal/")

