@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections import Counter
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
+from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.threads import all_threads, attach_threads, thread_of_goroutine
 
@@ -62,6 +64,7 @@ def goroutine_json(rt: GoRuntime, g: Goroutine) -> dict:
         "start_function": rt.function_at(g.startpc) if g.startpc else None,
         "created_by": created_by(rt, g), "parent_goid": g.parent_goid,
         "m_id": g.m_id, "thread_id": g.thread_id, "locked_to_thread": bool(g.lockedm),
+        "labels": goroutine_labels(rt, g.labels_address),
     }
 
 
@@ -107,16 +110,26 @@ class RowEncoder:
                 f'"stack_used":{hi - sp if lo <= sp <= hi else null},"sp":{sp},"pc":{g.pc},'
                 f'"parent_goid":{null if g.parent_goid is None else g.parent_goid},'
                 f'"m_id":{null if g.m_id is None else g.m_id},'
-                f'"thread_id":{null if g.thread_id is None else g.thread_id},{self.tail(g)}}}')
+                f'"thread_id":{null if g.thread_id is None else g.thread_id},'
+                f'"labels":{self.labels(g)},{self.tail(g)}}}')
+
+    def labels(self, g: Goroutine) -> str:
+        if not g.labels_address:
+            return "{}"
+        return json.dumps(goroutine_labels(self.rt, g.labels_address), separators=(",", ":"))
 
     def rows(self, goroutines: List[Goroutine]) -> RawJsonArray:
         row = self.row
         return RawJsonArray([row(g) for g in goroutines])
 
 
-def _matches(g: Goroutine, args) -> bool:
+def _matches(rt: GoRuntime, g: Goroutine, args) -> bool:
     if not args.all and g.is_dead:
         return False
+    if args.label:
+        labels = goroutine_labels(rt, g.labels_address)
+        if any(labels.get(key) != value for key, value in args.label):
+            return False
     if args.status and g.status.lower() not in args.status:
         return False
     if args.wait and (g.wait_reason is None or args.wait.lower() not in g.wait_reason.lower()):
@@ -126,6 +139,22 @@ def _matches(g: Goroutine, args) -> bool:
         if not any(args.func in name for name in names):
             return False
     return True
+
+
+def _label(text: str) -> Tuple[str, str]:
+    """argparse type of --label: KEY=VALUE."""
+    key, equals, value = text.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"not KEY=VALUE: {text!r}")
+    return key, value
+
+
+LABELS_SHOWN = 40  # characters of labels in a table cell
+
+
+def _labels_text(rt: GoRuntime, g: Goroutine) -> str:
+    text = ",".join(f"{k}={v}" for k, v in goroutine_labels(rt, g.labels_address).items())
+    return (text[:LABELS_SHOWN - 3] + "...") if len(text) > LABELS_SHOWN else (text or "-")
 
 
 def _wait_text(rt: GoRuntime, g: Goroutine) -> str:
@@ -157,13 +186,15 @@ class GoroutinesCommand(Command):
                             help="only these statuses, comma separated (running,runnable,waiting,syscall,...)")
         parser.add_argument("--wait", metavar="TEXT", help="only goroutines whose wait reason contains TEXT")
         parser.add_argument("--func", metavar="TEXT", help="only goroutines in a function whose name contains TEXT")
+        parser.add_argument("--label", type=_label, action="append", metavar="KEY=VALUE",
+                            help="only goroutines with this pprof label (repeat for several, all must match)")
         parser.add_argument("--all", action="store_true", help="include dead goroutines")
         parser.add_argument("--limit", type=positive_int, metavar="N",
                             help=f"show at most N rows (0 = all; text default {TEXT_LIMIT}, JSON default all)")
 
     def run(self, rt, args):
         everything = listing(rt)
-        chosen = [g for g in everything if _matches(g, args)]
+        chosen = [g for g in everything if _matches(rt, g, args)]
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = chosen[:limit] if limit else chosen
         totals = Counter(g.status for g in chosen)
@@ -174,6 +205,7 @@ class GoroutinesCommand(Command):
         if args.json:
             return report
         rows = []
+        labeled = any(g.labels_address for g in shown)  # a LABELS column only where some have labels
         for g in shown:
             where = f"{g.user_function} {_short(g.user_file)}:{g.user_line}" if g.user_function and g.user_line \
                 else (g.user_function or "-")
@@ -183,9 +215,10 @@ class GoroutinesCommand(Command):
                          Styled(hexaddr(g.stack_lo), "address"), humanize(g.stack_size),
                          humanize(g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else "-",
                          Styled(g.function or "-", "function"), where,
-                         f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-"])
+                         f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-"]
+                        + ([_labels_text(rt, g)] if labeled else []))
         report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
-                          "USER FRAME", "CREATED BY"], rows))
+                          "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []), rows))
         if len(shown) < len(chosen):
             report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         summary = ", ".join(f"{n} {status}" for status, n in totals.most_common())
@@ -234,6 +267,7 @@ class GoroutineCommand(Command):
             ("m", f"M {thread.id}, thread {thread.procid}" if thread else "-"),
             ("locked to M", _locked_text(rt, g)),
             ("panic / defer", f"{'yes' if g.panic else 'no'} / {'yes' if g.defer else 'no'}"),
+            ("pprof labels", ", ".join(f"{k}={v}" for k, v in data["labels"].items()) or "-"),
         ]
         report.add(Table(["FIELD", "VALUE"], [[Styled(k, "heading"), v] for k, v in fields]))
         return report

@@ -37,7 +37,8 @@ class InfoCommand(Command):
             "core": target.is_core, "layout_source": source,
             "layout_table": table.generated_from if table is not None else None,
             "layouts": {name: {"size": size} for name, size in layouts.items()},
-            "goroutines": len(live), "allglen": len(goroutines), "ms": len(threads), "ps": nprocs,
+            "goroutines": len(live), "allglen": len(goroutines), "ms": len(threads),
+            "threads": sum(1 for t in threads if t.procid), "ps": nprocs,
             "gomaxprocs": gomaxprocs,
         }
         report = Report(data)
@@ -49,7 +50,9 @@ class InfoCommand(Command):
             ["pointer size", rt.pointer_size],
             ["layouts", f"{source_text}: " + ", ".join(f"{n} {s} B" for n, s in layouts.items())],
             ["goroutines", f"{len(live)} (allgs holds {len(goroutines)}, dead ones included)"],
-            ["Ms (threads)", len(threads)],
+            ["Ms (threads)", f"{len(threads)}" + (f" ({len(threads) - data['threads']} extra Ms without an OS "
+                                                   "thread, kept for cgo callbacks)" if data["threads"] < len(threads)
+                                                   else "")],
             ["Ps", nprocs],
             ["GOMAXPROCS", gomaxprocs if gomaxprocs is not None else "-"],
         ]

@@ -51,12 +51,14 @@ class ThreadsCommand(Command):
         for t in threads:
             g0, gs = t.g0, t.gsignal
             rows.append([
-                t.id, Styled(f"*{t.procid}", "selected") if t.selected else str(t.procid),
+                t.id, Styled(f"*{t.procid}", "selected") if t.selected else (str(t.procid) if t.procid else "-"),
                 Styled(f"{hexaddr(g0.stack_lo)}-{hexaddr(g0.stack_hi)}", "address") if g0 else "-",
                 humanize(g0.stack_size) if g0 else "-", ORIGIN_TEXT[t.g0_origin],
                 f"{hexaddr(gs.stack_lo)}-{hexaddr(gs.stack_hi)}" if gs else "-",
                 t.curg_goid, t.p_id, t.lockedg_goid, t.running_on() or "-", _state(t)])
         report.add(Table(["M", "TID", "G0 STACK", "G0 SIZE", "G0 FROM", "GSIGNAL STACK", "CURG", "P",
                           "LOCKED G", "ON", "STATE"], rows))
-        report.add(f"{len(threads)} Ms")
+        without = sum(1 for t in threads if not t.procid)
+        report.add(f"{len(threads)} Ms" + (f", {without} of them extra Ms without an OS thread (kept for cgo "
+                                           "callbacks)" if without else ""))
         return report

@@ -16,7 +16,7 @@ from typing import List, Optional, Tuple
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.manifest import G_DEAD, G_SYSCALL, G_WAITING, SCAN_BIT
+from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL, G_WAITING, SCAN_BIT
 from gdbgomem.runtime.struct_decoder import StructDecoder
 from gdbgomem.runtime.unwinder import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
 
@@ -37,7 +37,7 @@ G_MEMBERS = [
     ("syscall_sp", "syscallsp"), ("syscall_pc", "syscallpc"),
     ("status", "atomicstatus.value"), ("goid", "goid"), ("waitsince", "waitsince"),
     ("waitreason", "waitreason"), ("lockedm", "lockedm"),
-    ("parent_goid", "parentGoid"), ("gopc", "gopc"), ("startpc", "startpc"),
+    ("parent_goid", "parentGoid"), ("gopc", "gopc"), ("startpc", "startpc"), ("labels", "labels"),
 ]
 
 
@@ -68,6 +68,7 @@ class Goroutine:
     parent_goid: Optional[int]
     gopc: int
     startpc: int
+    labels_address: int       # g.labels: the pprof labels set on it (runtime/pprof), 0 for none
     # filled in by the listing
     m_id: Optional[int] = None
     thread_id: Optional[int] = None
@@ -100,7 +101,9 @@ class Goroutine:
 
     @property
     def is_dead(self) -> bool:
-        return self.status_code == G_DEAD
+        """Dead, or the placeholder g of an extra M waiting for a cgo callback (1.26+, _Gdeadextra):
+        not a goroutine of the program; runtime.NumGoroutine and its tracebacks leave both out."""
+        return self.status_code == G_DEAD or self.status_code == G_DEAD_EXTRA
 
 
 @per_binary
@@ -139,7 +142,7 @@ class _Factory:
         if values is None:
             return None
         (lo, hi, guard0, guard1, panic, defer, m, sched_sp, sched_pc, sched_bp, syscall_sp, syscall_pc,
-         raw_status, goid, waitsince, waitreason, lockedm, parent_goid, gopc, startpc) = values
+         raw_status, goid, waitsince, waitreason, lockedm, parent_goid, gopc, startpc, labels) = values
         raw_status = raw_status or 0
         code = raw_status & ~self.scan_bit
         status = self._status.get(code)
@@ -154,7 +157,7 @@ class _Factory:
         return Goroutine(address, goid, code, bool(raw_status & self.scan_bit), status,
                          wait, waitsince or 0, lo, hi, guard0, guard1,
                          sched_sp, sched_pc, sched_bp or 0, syscall_sp, syscall_pc, m, lockedm or 0,
-                         panic, defer, parent_goid, gopc, startpc)
+                         panic, defer, parent_goid, gopc, startpc, labels or 0)
 
 
 @per_binary

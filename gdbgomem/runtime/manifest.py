@@ -78,6 +78,7 @@ CONSTANTS = (SCAN_BIT, STACK_GUARD, STACK_SMALL, STACK_BIG, PAGE_SIZE, HEAP_AREN
 G_SYSCALL = 3
 G_WAITING = 4
 G_DEAD = 6
+G_DEAD_EXTRA = 11  # 1.26+: a dead g attached to an extra M, the placeholder for cgo callbacks
 
 
 def wish_list() -> WishList:

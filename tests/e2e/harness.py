@@ -35,6 +35,8 @@ def goroutines_commands(truth: dict) -> List[str]:
     return ["go-info --json", "go-goroutines --json", "go-goroutines --all --json", "go-threads --json",
             "go-stack --json", f"go-stack {deep} --json", f"go-g {locked} --json", f"go-stack {probe} --json",
             "go-stack --m 0 --json", "go-bt --all --json", f"go-bt {probe} --json",
+            f"go-g {truth['labeled']['goid']} --json", "go-goroutines --label job=fixture --label shard=3 --json",
+            "go-goroutines --label job=other --json",
             "go-goroutines", "go-threads", f"go-stack {deep}", "go-bt --all"]
 
 

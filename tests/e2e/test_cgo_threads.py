@@ -20,18 +20,31 @@ PROC_COMMANDS = [
 @pytest.fixture
 def cgo(running, go_version):
     fixture = running("cgothreads", go_version)
-    out = hostrun.run_gdb(hostrun.attach(fixture.pid), ["go-threads --json", "go-info --json", *PROC_COMMANDS])
+    out = hostrun.run_gdb(hostrun.attach(fixture.pid), ["go-threads --json", "go-info --json", *PROC_COMMANDS,
+                                                       "go-goroutines --json"])
     tasks = ast.literal_eval(out[2].split("TASKS", 1)[1].strip())
     maps = ast.literal_eval(out[3].split("MAPS", 1)[1].strip())
-    return fixture.truth, hostrun.json_of(out[0])["threads"], tasks, maps
+    counts = {"info": hostrun.json_of(out[1]), "goroutines": hostrun.json_of(out[4])["goroutines"]}
+    return fixture.truth, hostrun.json_of(out[0])["threads"], tasks, maps, counts
 
 
 def mapping_of(maps, address):
     return next(((lo, hi, name) for lo, hi, name in maps if lo <= address < hi), None)
 
 
+def test_counts_leave_out_the_cgo_callback_placeholder(cgo):
+    """The extra M kept for C threads that call Go has no OS thread until one does, and its g is a
+    placeholder (1.26+ names it "waiting for cgo callback"): neither counts as the program's."""
+    truth, threads, tasks, _maps, counts = cgo
+    assert counts["info"]["threads"] == len(tasks) == sum(1 for t in threads if t["procid"])
+    user = [g for g in counts["goroutines"] if not (g["start_function"] or "").startswith("runtime.")
+            or g["start_function"] == "runtime.main"]
+    assert len(user) == truth["num_goroutine"]
+    assert "waiting_for_cgo_callback" not in {g["status"] for g in counts["goroutines"]}
+
+
 def test_every_g0_is_a_system_stack(cgo):
-    truth, threads, tasks, maps = cgo
+    truth, threads, tasks, maps, _counts = cgo
     real = [t for t in threads if not t["isextra"]]
     assert sorted(t["procid"] for t in real) == tasks
     assert {t["g0_origin"] for t in threads} == {"system"}

@@ -287,3 +287,15 @@ def test_every_backtrace_equals_the_runtimes(s):
     assert len({(f["sp"], f["pc"]) for f in chain[at:at + 4]}) == 1  # one physical frame
     user = made[next(goid for goid in made if made[goid]["start_function"] == "main.inlineChain")]
     assert (user["user_function"], user["user_line"]) == ("main.inlineC", chain[at]["line"])
+
+
+def test_pprof_labels(s):
+    """pprof.Do's labels, read from g.labels as each release stores them (a map up to 1.23, a
+    list from 1.24), shown on the goroutine and matched by --label."""
+    labeled = s.truth["labeled"]
+    assert s.json(f"go-g {labeled['goid']} --json")["labels"] == labeled["labels"]
+    assert by_goid(s)[labeled["goid"]]["labels"] == labeled["labels"]
+    assert all(g["labels"] == {} for goid, g in by_goid(s).items() if goid != labeled["goid"])
+    matched = s.json("go-goroutines --label job=fixture --label shard=3 --json")["goroutines"]
+    assert [g["goid"] for g in matched] == [labeled["goid"]]
+    assert s.json("go-goroutines --label job=other --json")["goroutines"] == []
