@@ -3,6 +3,7 @@ backtrace, or every goroutine's grouped by identical stacks)."""
 
 from __future__ import annotations
 
+import argparse
 from collections import OrderedDict
 from typing import List, Optional
 
@@ -10,7 +11,9 @@ from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.commands.goroutines import created_by
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
+from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.stack_view import StackView, stack_of_goroutine, stack_of_system
 from gdbgomem.runtime.threads import all_threads, attach_threads, selected_thread, thread_of_goroutine
 from gdbgomem.runtime.unwinder import Frame, shown_frames
@@ -187,11 +190,16 @@ class BacktraceCommand(Command):
     description = ("Print a goroutine's stack, unwound from its saved state with the binary's\n"
                    "pclntab (or from its thread's registers while it runs), the same way on a live\n"
                    "process and on a core. --all prints every goroutine, goroutines with identical\n"
-                   "stacks and states shown once with their count and goids.")
+                   "stacks and states shown once with their count and goids; --group groups them\n"
+                   "by something else, showing the stack of each group's first goroutine.")
 
     def add_arguments(self, parser):
         parser.add_argument("goid", nargs="?", type=positive_int, help="the goroutine id")
         parser.add_argument("--all", action="store_true", help="every goroutine, grouped by identical stacks")
+        parser.add_argument("--group", type=_grouping, default="stack", metavar="BY",
+                            help="with --all, group by: stack (identical stacks and states, the default), user "
+                                 "(first non-runtime frame), go (the go statement), start (start function), "
+                                 "wait (status and wait reason), label:KEY (a pprof label's value)")
 
     def run(self, rt, args):
         goroutines = all_goroutines(rt)
@@ -206,30 +214,61 @@ class BacktraceCommand(Command):
             report.add(Styled(f"goroutine {g.goid} [{_state(g)}]:", "heading"))
             report.blocks.extend(frame_lines(frames))
             return report
-        groups: "OrderedDict[tuple, dict]" = OrderedDict()
+        groups: "OrderedDict[str, dict]" = OrderedDict()
         for g in goroutines:
             if g.is_dead:
                 continue
             frames = frames_of(rt, g)
-            key = (_state(g), tuple((f.function, f.file, f.line) for f in frames))
-            group = groups.get(key)
+            key = _group_key(rt, g, args.group)
+            identity = key + "\0" + "\n".join(f"{f.function} {f.file}:{f.line}" for f in frames) \
+                if args.group == "stack" else key  # identical stacks: the frames are part of what is shared
+            group = groups.get(identity)
             if group is None:
-                group = groups[key] = {"status": g.status, "wait_reason": g.wait_reason, "goids": [],
-                                       "frames": frames}
+                group = groups[identity] = {"key": key, "status": g.status, "wait_reason": g.wait_reason,
+                                            "goids": [], "frames": frames}
             group["goids"].append(g.goid)
-        ordered = sorted(groups.items(), key=lambda item: -len(item[1]["goids"]))
-        report = Report({"groups": [{"count": len(v["goids"]), "goids": v["goids"], "status": v["status"],
-                                     "wait_reason": v["wait_reason"], "frames": [f.to_json() for f in v["frames"]]}
-                                    for _, v in ordered],
+        ordered = sorted(groups.values(), key=lambda group: -len(group["goids"]))
+        report = Report({"group_by": args.group,
+                         "groups": [{"key": v["key"], "count": len(v["goids"]), "goids": v["goids"],
+                                     "status": v["status"], "wait_reason": v["wait_reason"],
+                                     "frames": [f.to_json() for f in v["frames"]]} for v in ordered],
                          "goroutines": sum(len(v["goids"]) for v in groups.values())})
         if args.json:
             return report
-        for (state, _), group in ordered:
+        for group in ordered:
             goids = group["goids"]
             listed = ", ".join(map(str, goids[:GOIDS_SHOWN])) + (f", ... ({len(goids) - GOIDS_SHOWN} more)"
                                                                    if len(goids) > GOIDS_SHOWN else "")
-            report.add(Styled(f"{len(goids)} goroutine{'s' if len(goids) > 1 else ''} [{state}]: {listed}", "heading"))
+            what = f"[{group['key']}]" if args.group == "stack" else f"{args.group} {group['key']}"
+            report.add(Styled(f"{len(goids)} goroutine{'s' if len(goids) > 1 else ''} {what}: {listed}", "heading"))
+            if args.group != "stack":
+                report.add(Styled(f"  goroutine {goids[0]} [{_state(find_goroutine(rt, goids[0]))}]:", "muted"))
             report.blocks.extend(frame_lines(group["frames"]))
             report.add("")
         report.add(f"{report.data['goroutines']} goroutines in {len(ordered)} groups")
         return report
+
+
+GROUPINGS = ("stack", "user", "go", "start", "wait")
+
+
+def _grouping(text: str) -> str:
+    """argparse type of --group: one of GROUPINGS, or label:KEY."""
+    if text in GROUPINGS or (text.startswith("label:") and len(text) > len("label:")):
+        return text
+    raise argparse.ArgumentTypeError(f"not a grouping: {text!r} (choose {', '.join(GROUPINGS)} or label:KEY)")
+
+
+def _group_key(rt, g: Goroutine, by: str) -> str:
+    """What goroutines of one group share, in words (for stacks, the state they share besides)."""
+    if by in ("stack", "wait"):
+        return _state(g)
+    if by == "user":
+        return f"{g.user_function} {g.user_file}:{g.user_line}" if g.user_function else "(no user frame)"
+    if by == "go":
+        made = created_by(rt, g)
+        return f"{made['function']} {made['file']}:{made['line']}" if made else "(no go statement)"
+    if by == "start":
+        return (rt.function_at(g.startpc) if g.startpc else None) or "?"
+    key = by[len("label:"):]
+    return f"{key}={goroutine_labels(rt, g.labels_address).get(key, '(none)')}"

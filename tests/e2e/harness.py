@@ -36,7 +36,8 @@ def goroutines_commands(truth: dict) -> List[str]:
             "go-stack --json", f"go-stack {deep} --json", f"go-g {locked} --json", f"go-stack {probe} --json",
             "go-stack --m 0 --json", "go-bt --all --json", f"go-bt {probe} --json",
             f"go-g {truth['labeled']['goid']} --json", "go-goroutines --label job=fixture --label shard=3 --json",
-            "go-goroutines --label job=other --json",
+            "go-goroutines --label job=other --json", "go-bt --all --group start --json",
+            "go-bt --all --group label:job --json", "go-bt --all --group go --json", "go-bt --all --group start",
             "go-goroutines", "go-threads", f"go-stack {deep}", "go-bt --all"]
 
 

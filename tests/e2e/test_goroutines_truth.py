@@ -299,3 +299,19 @@ def test_pprof_labels(s):
     matched = s.json("go-goroutines --label job=fixture --label shard=3 --json")["goroutines"]
     assert [g["goid"] for g in matched] == [labeled["goid"]]
     assert s.json("go-goroutines --label job=other --json")["goroutines"] == []
+
+
+def test_backtraces_grouped_by_other_things(s):
+    by_start = {g["key"]: g for g in s.json("go-bt --all --group start --json")["groups"]}
+    for kind, count in s.truth["counts"].items():
+        if count:
+            assert by_start[kind]["count"] == count, kind
+    assert sum(g["count"] for g in by_start.values()) == len(by_goid(s))
+    by_label = {g["key"]: g["goids"] for g in s.json("go-bt --all --group label:job --json")["groups"]}
+    assert by_label["job=fixture"] == [s.truth["labeled"]["goid"]]
+    assert len(by_label["job=(none)"]) == len(by_goid(s)) - 1
+    by_go = {g["key"]: g["count"] for g in s.json("go-bt --all --group go --json")["groups"]}
+    waiter = next(g for g in by_goid(s).values() if g["start_function"] == "main.chanWaiter")["created_by"]
+    assert by_go[f"{waiter['function']} {waiter['file']}:{waiter['line']}"] == s.truth["counts"]["main.chanWaiter"]
+    text = s.outputs["go-bt --all --group start"]
+    assert f"{s.truth['counts']['main.chanWaiter']} goroutines start main.chanWaiter:" in text
