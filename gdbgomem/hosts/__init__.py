@@ -1,5 +1,6 @@
 """One module per way of reaching a Go process: gdb, lldb, standalone (a core, no debugger).
 
 Each holds its Target, the registration of every command and the events that drop its
-caches. Only gdb.py imports gdb and only lldb.py imports lldb.
+caches. Only gdb*.py import gdb (gdb_goroutine.py: gdb's own frames inside a goroutine)
+and only lldb*.py import lldb.
 """

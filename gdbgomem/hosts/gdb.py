@@ -19,7 +19,7 @@ from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.hosts import procfs
+from gdbgomem.hosts import gdb_goroutine, procfs
 from gdbgomem.render.text import color_wanted
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
@@ -270,6 +270,10 @@ class GdbCommand(gdb.Command):
 def register() -> None:
     for command in COMMANDS:
         GdbCommand(command)
+    GdbCommand(gdb_goroutine.GoroutineCommand())  # gdb's own frames: this host only
+    gdb_goroutine.register()
+    gdb.events.cont.connect(gdb_goroutine.forget)
+    gdb.events.exited.connect(gdb_goroutine.forget)
     gdb.events.cont.connect(_on_resume)
     gdb.events.new_objfile.connect(_on_program_change)
     gdb.events.clear_objfiles.connect(_on_program_change)
