@@ -4,7 +4,9 @@ the output per command: the one way tests, benchmarks and the demo drive gdbgome
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -87,14 +89,21 @@ def lldb_init_script() -> Path:
 def run_lldb(target: Sequence[str], commands: Sequence[str], timeout: float = 300) -> Dict[int, str]:
     """Output of each command in one batch lldb session, keyed by index (like run_gdb).
 
-    lldb's batch mode stops at the first failing command, so each command's output is
-    marked by a `script print` line before it."""
-    argv = ["lldb-16", "--no-lldbinit", "-b", *target, "-s", str(lldb_init_script())]
+    The commands are sourced from a file, each after a `script print` marker, with lldb told
+    to go on after a failing one (batch mode's -o commands would stop there)."""
+    lines = []
     for i, command in enumerate(commands):
-        argv += ["-o", f"script print('{MARK}{i}')", "-o", command]
-    argv += ["-o", f"script print('{MARK}end')"]
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+        lines += [f"script print('{MARK}{i}')", command]
+    lines.append(f"script print('{MARK}end')")
+    with tempfile.NamedTemporaryFile("w", suffix=".lldb", delete=False) as script:
+        script.write("\n".join(lines) + "\n")
+    argv = ["lldb-16", "--no-lldbinit", "-b", "-O", "settings set interpreter.stop-command-source-on-error false",
+            *target, "-s", str(lldb_init_script()), "-s", script.name]
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        os.unlink(script.name)
     parts = split(proc.stdout, len(commands))
     # lldb echoes each command line before its output: drop the echoes of the command and the next marker
     for i, command in enumerate(commands):

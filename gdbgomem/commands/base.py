@@ -50,7 +50,6 @@ class Command:
     description = ""
     needs_go = True        # False: works without a Go program (go-help)
     needs_process = True   # False: the binary alone is enough (static tables)
-    keep_quotes = False  # True: split arguments without removing quotes (debugger expressions)
 
     def parser(self) -> CommandParser:
         parser = CommandParser(prog=self.name, description=self.description or self.summary,
@@ -70,7 +69,7 @@ def execute(command: Command, argument_string: str, get_runtime: Callable[[], Go
             color: bool) -> str:
     """Parse, run and render one command line; raises GoMemError for the user to see."""
     try:
-        argv: List[str] = shlex.split(argument_string or "", posix=not command.keep_quotes)
+        argv: List[str] = shlex.split(argument_string or "")
     except ValueError as exc:
         raise GoMemError(f"{command.name}: {exc}", f"see {command.name} --help") from None
     try:

@@ -21,7 +21,6 @@ class PagesCommand(Command):
                    "summaries (start / max / end free pages of each region, unpacked from the\n"
                    "packed pallocSum; level 0 covers 16 GiB an entry, level 4 one 4 MiB chunk).\n"
                    "--chunk ADDR draws that chunk's allocation and scavenged bitmaps.")
-    keep_quotes = True  # --chunk takes a debugger expression
 
     def add_arguments(self, parser):
         parser.add_argument("--level", type=positive_int, metavar="N",
@@ -76,7 +75,7 @@ class PagesCommand(Command):
 
     @staticmethod
     def _chunk(rt, expression: str) -> dict:
-        address = rt.target.evaluate_address(expression)
+        address = rt.address_of(expression)
         found = chunk_bits(rt, address)
         if found is None:
             raise GoMemError(f"no page allocator chunk holds 0x{address:x}", "go-pages lists the heap's ranges")

@@ -164,22 +164,21 @@ def hexdump(data: bytes, base: int, pointers) -> list:
 
 class SpanCommand(Command):
     name = "go-span"
-    keep_quotes = True  # ADDR is a debugger expression: &'runtime.allgs' must reach it whole
     summary = "the span and object holding an address: slot, allocated/marked, pointer words, hexdump"
     description = ("Find the span that holds ADDR through the arena's span table (O(1), like the\n"
                    "runtime's spanOf), then the object slot: index, base, offset of ADDR in it,\n"
                    "allocated (allocBits / freeindex), marked (gcmarkBits), its pointer words\n"
                    "(heap bits, malloc header type or largeType, with the type's name) and a\n"
-                   "hexdump (* marks pointer words). ADDR is evaluated by the debugger ($rsp,\n"
-                   "symbols and expressions work).")
+                   "hexdump (* marks pointer words). ADDR is a number, a Go symbol or a register\n"
+                   "($rsp), with + or - a number: gdbgomem reads it, no debugger evaluates it.")
 
     def add_arguments(self, parser):
-        parser.add_argument("address", metavar="ADDR", help="an address or expression")
+        parser.add_argument("address", metavar="ADDR", help="0x..., a Go symbol or $register, +/- a number")
         parser.add_argument("--bytes", type=positive_int, default=HEXDUMP_DEFAULT, metavar="N",
                             help=f"hexdump at most N bytes of the object (default {HEXDUMP_DEFAULT}, 0 = none)")
 
     def run(self, rt, args):
-        address = rt.target.evaluate_address(args.address)
+        address = rt.address_of(args.address)
         span = span_of(rt, address)
         if span is None or not span.base <= address < span.end or span.state == "free":
             owner = stack_owner(rt, address)

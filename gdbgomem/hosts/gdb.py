@@ -18,7 +18,7 @@ from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
-from gdbgomem.errors import GoMemError, MemoryReadError
+from gdbgomem.errors import MemoryReadError
 from gdbgomem.hosts import gdb_goroutine, procfs
 from gdbgomem.render.text import color_wanted
 from gdbgomem.runtime import manifest
@@ -112,12 +112,19 @@ class GdbTarget(Target):
                 self._constants[name] = None
         return self._constants[name]
 
-    def evaluate_address(self, expression: str) -> int:
+    def register_value(self, name: str) -> Optional[int]:
+        """$N: gdb's value history; $name: a convenience variable, else a register of the selected
+        frame. Only read: gdb's expression evaluator, which can assign, is never used."""
         try:
-            return int(gdb.parse_and_eval(expression)) & ((1 << 64) - 1)
-        except (gdb.error, RuntimeError, ValueError) as exc:
-            raise GoMemError(f"cannot evaluate {expression!r}: {exc}",
-                             "give an address, a register such as $rsp, or a symbol") from None
+            if name.isdigit():
+                value = gdb.history(int(name))
+            else:
+                value = gdb.convenience_variable(name)
+                if value is None and gdb.selected_thread() is not None:
+                    value = gdb.selected_frame().read_register(name)
+            return int(value) & ((1 << 64) - 1) if value is not None else None
+        except (gdb.error, RuntimeError, ValueError, TypeError):
+            return None
 
     # -- threads -----------------------------------------------------------------------
     def threads(self) -> List[ThreadRegs]:

@@ -118,18 +118,11 @@ class LldbTarget(Target):
                     return address
         return None
 
-    def evaluate_address(self, expression: str) -> int:
-        """lldb's evaluator first ($rsp, expressions), then a number or a symbol name."""
-        frame = self._process.GetSelectedThread().GetSelectedFrame()
-        text = expression.strip()
-        if text.startswith("$") and frame.IsValid():  # lldb cannot evaluate expressions in a Go frame
-            register = frame.FindRegister(text[1:])
-            if register.IsValid():
-                return register.GetValueAsUnsigned()
-        value = frame.EvaluateExpression(text) if frame.IsValid() else self._target.EvaluateExpression(text)
-        if value.IsValid() and value.GetError().Success():
-            return value.GetValueAsUnsigned() & ((1 << 64) - 1)
-        return super().evaluate_address(expression)
+    def register_value(self, name: str) -> Optional[int]:
+        """A register of the selected frame, read (lldb's evaluator, which can assign, is never used)."""
+        frame = self._process.GetSelectedThread().GetSelectedFrame() if self._process.IsValid() else None
+        register = frame.FindRegister(name) if frame is not None and frame.IsValid() else None
+        return register.GetValueAsUnsigned() if register is not None and register.IsValid() else None
 
     # -- threads -----------------------------------------------------------------------
     def threads(self) -> List[ThreadRegs]:

@@ -101,6 +101,11 @@ class CoreTarget(Target):
     def load_bias(self) -> int:
         return self.bias
 
+    def register_value(self, name: str) -> Optional[int]:
+        """A register of the core's first thread (the one that crashed, or gdb's current one)."""
+        threads = self.core.threads
+        return threads[0].register(_REGISTER_ALIASES.get(name, name)) if threads else None
+
     # -- threads -----------------------------------------------------------------------
     def threads(self) -> List[ThreadRegs]:
         """The core's threads; the first (the one that crashed, or gdb's current thread) is
@@ -125,6 +130,9 @@ class CoreTarget(Target):
         return self.binary.path
 
 
+_REGISTER_ALIASES = {"pc": "rip", "sp": "rsp", "fp": "rbp"}  # gdb's names for them
+
+
 # -- the command line and the prompt -----------------------------------------------------
 BY_NAME = {c.name: c for c in COMMANDS}
 HISTORY = os.path.expanduser("~/.gdbgomem_history")
@@ -139,7 +147,7 @@ def run_command(rt: GoRuntime, words: List[str]) -> bool:
     if command is None:
         print(f"gdbgomem: unknown command {words[0]!r} (go-help lists the commands)", file=sys.stderr)
         return False
-    argument = " ".join(shlex.quote(w) for w in words[1:]) if not command.keep_quotes else " ".join(words[1:])
+    argument = " ".join(shlex.quote(w) for w in words[1:])
     outcome = run_for_user(command, argument, lambda: rt, color_wanted("auto", sys.stdout.isatty()),
                            debug=bool(os.environ.get("GDBGOMEM_DEBUG")),
                            debug_hint="GDBGOMEM_DEBUG=1 prints the traceback")

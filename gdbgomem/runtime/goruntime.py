@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from gdbgomem import releases
 from gdbgomem.elf.layout import StructLayout
 from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.addresses import parse_address
 from gdbgomem.runtime.cache import per_binary
 from gdbgomem.elf.go_facts import build_info_version
 from gdbgomem.runtime.gostrings import read_string, read_string_array
@@ -171,6 +172,10 @@ class GoRuntime:
         finder = self.symbol_finder()
         linked = finder.address(name) if finder is not None else None
         return linked + self.target.load_bias() if linked is not None else None
+
+    def address_of(self, text: str) -> int:
+        """An address argument, by gdbgomem's own grammar (gdbgomem.runtime.addresses)."""
+        return parse_address(text, self.symbol_address, self.target.register_value)
 
     @per_binary
     def _stripped(self) -> bool:

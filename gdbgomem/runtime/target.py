@@ -11,16 +11,13 @@ itself. Batched reads are built on top of `read` here, once for all hosts.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.layout import StructLayout
-from gdbgomem.errors import GoMemError, MemoryReadError
-
-_SYMBOL = re.compile(r"^&?'?([A-Za-z_][\w./*()\[\]-]*)'?$")
+from gdbgomem.errors import MemoryReadError
 
 # Merge two wanted regions into one read when the gap between them is at most
 # this many bytes. Measured in gdb 13 on a live process: one read_memory call
@@ -105,21 +102,10 @@ class Target(ABC):
         host cannot ask the operating system (a core, a process on another machine)."""
         return None
 
-    def evaluate_address(self, expression: str) -> int:
-        """A user's address argument without a debugger's evaluator: a number (0x.. or
-        decimal) or a symbol name, with an optional leading '&' and quotes."""
-        text = expression.strip()
-        try:
-            return int(text, 0)
-        except ValueError:
-            pass
-        match = _SYMBOL.match(text)
-        address = self.symbol_address(match.group(1)) if match else None
-        if address is None:
-            raise GoMemError(f"cannot evaluate {expression!r}",
-                             "give a number such as 0xc000010000, a register such as $rsp, "
-                             "or a symbol such as runtime.allgs")
-        return address
+    def register_value(self, name: str) -> Optional[int]:
+        """A register of the selected thread ('rsp', 'pc'), or a debugger's convenience variable,
+        read (never set); None where there is none. Used by address arguments ($rsp+16)."""
+        return None
 
     # -- built on the primitives -------------------------------------------------------
     def try_read(self, address: int, size: int) -> Optional[bytes]:

@@ -50,3 +50,22 @@ def test_wrong_arguments(running):
     assert "no goroutine 99999999" in out[5]
     assert "no M 4242" in out[6]
     assert "0x10 is not in the Go heap" in out[10] and "0xffffffffffffffff is not in the Go heap" in out[11]
+
+
+def test_address_arguments_never_write_and_read_alike_everywhere(running):
+    """go-span's ADDR is read by gdbgomem's own grammar: an assignment is refused and changes
+    nothing; numbers, symbols with or without quotes, registers and offsets give the same
+    addresses in every host."""
+    fixture = running("goroutines", fixtures.go_versions()[-1])
+    out = hostrun.run_gdb(hostrun.attach(fixture.pid), ["p/x $rbx", "go-span $rbx=0x4242", "p/x $rbx",
+                                                        "go-span $rbx++", "p/x $rbx"])
+    assert out[0].split("=")[-1] == out[2].split("=")[-1] == out[4].split("=")[-1]
+    for refused in (out[1], out[3]):
+        assert lines_of(refused) == [lines_of(refused)[-1]] and "gdbgomem evaluates no expressions" in refused
+    same = ["go-span runtime.allgs --json", "go-span 'runtime.allgs' --json", "go-span -5 --json",
+            "go-span runtime.allgs+8 --json"]
+    answers = {host: [lines_of(out)[-1].removeprefix("error: ") for out in hostrun.run_host(
+        host, same, pid=fixture.pid).values()] for host in ("gdb", "lldb")}
+    assert answers["gdb"] == answers["lldb"]
+    assert answers["gdb"][0] == answers["gdb"][1] and "not in the Go heap" in answers["gdb"][0]
+    assert "0xfffffffffffffffb is not in the Go heap" in answers["gdb"][2]
