@@ -107,8 +107,9 @@ def run_for_user(command: Command, argument_string: str, get_runtime: Callable[[
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        hint = f" ({debug_hint})" if debug_hint else ""
-        return Outcome(error=f"gdbgomem: internal error in {command.name}: {type(exc).__name__}: {exc}{hint}")
+        hint = f"{debug_hint}; " if debug_hint else ""
+        return Outcome(error=f"gdbgomem: internal error in {command.name}: {type(exc).__name__}: {exc} ({hint}please "
+                             "report it with the command, the Go version and what the target is)")
 
 
 def positive_int(text: str) -> int:

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
@@ -52,9 +53,14 @@ def created_by(rt: GoRuntime, g: Goroutine) -> Optional[dict]:
     return {"function": position[0], "file": position[1], "line": position[2]}
 
 
+def status_key(status: str) -> str:
+    """A status as JSON and --status name it: the runtime's name, lower case, _ for spaces."""
+    return status.lower().replace(" ", "_")
+
+
 def goroutine_json(rt: GoRuntime, g: Goroutine) -> dict:
     return {
-        "goid": g.goid, "address": g.address, "status": g.status.lower().replace(" ", "_"),
+        "goid": g.goid, "address": g.address, "status": status_key(g.status),
         "status_code": g.status_code, "scan": g.scan, "wait_reason": g.wait_reason,
         "waitsince": g.waitsince or None, "waited_ns": waited_ns(rt, g),
         "stack_lo": g.stack_lo, "stack_hi": g.stack_hi, "stack_size": g.stack_size,
@@ -91,7 +97,7 @@ class RowEncoder:
         except KeyError:
             made = created_by(self.rt, g)
             fields = {
-                "status": g.status.lower().replace(" ", "_"), "status_code": g.status_code, "scan": g.scan,
+                "status": status_key(g.status), "status_code": g.status_code, "scan": g.scan,
                 "wait_reason": g.wait_reason, "function": g.function, "user_function": g.user_function,
                 "user_file": g.user_file, "user_line": g.user_line,
                 "start_function": self.rt.function_at(g.startpc) if g.startpc else None,
@@ -130,7 +136,7 @@ def _matches(rt: GoRuntime, g: Goroutine, args) -> bool:
         labels = goroutine_labels(rt, g.labels_address)
         if any(labels.get(key) != value for key, value in args.label):
             return False
-    if args.status and g.status.lower() not in args.status:
+    if args.status and status_key(g.status) not in args.status:
         return False
     if args.wait and (g.wait_reason is None or args.wait.lower() not in g.wait_reason.lower()):
         return False
@@ -182,7 +188,7 @@ class GoroutinesCommand(Command):
                    "Dead goroutines are left out unless --all is given.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--status", type=lambda s: [x.strip().lower() for x in s.split(",")],
+        parser.add_argument("--status", type=lambda s: [status_key(x.strip()) for x in s.split(",")],
                             help="only these statuses, comma separated (running,runnable,waiting,syscall,...)")
         parser.add_argument("--wait", metavar="TEXT", help="only goroutines whose wait reason contains TEXT")
         parser.add_argument("--func", metavar="TEXT", help="only goroutines in a function whose name contains TEXT")
@@ -193,11 +199,17 @@ class GoroutinesCommand(Command):
                             help=f"show at most N rows (0 = all; text default {TEXT_LIMIT}, JSON default all)")
 
     def run(self, rt, args):
+        if args.status:
+            known = {status_key(name) for name in rt.name_table("runtime.gStatusStrings") if name}
+            unknown = sorted(set(args.status) - known)
+            if unknown:
+                raise GoMemError(f"go-goroutines: no status {', '.join(unknown)}",
+                                 f"statuses are {', '.join(sorted(known))}")
         everything = listing(rt)
         chosen = [g for g in everything if _matches(rt, g, args)]
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = chosen[:limit] if limit else chosen
-        totals = Counter(g.status for g in chosen)
+        totals = Counter(status_key(g.status) for g in chosen)
         data = {"goroutines": RowEncoder(rt).rows(shown) if args.json else [],
                 "total": len(chosen), "shown": len(shown), "by_status": dict(totals),
                 "allglen": len(everything)}

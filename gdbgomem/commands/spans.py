@@ -13,6 +13,7 @@ from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
+from gdbgomem.runtime.sizeclasses import size_classes
 from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
 
 TEXT_LIMIT = 200
@@ -76,6 +77,9 @@ class SpansCommand(Command):
         parser.add_argument("--summary", action="store_true", help="one row per size class instead of per span")
 
     def run(self, rt, args):
+        classes = len(size_classes(rt))
+        if args.klass is not None and args.klass >= classes:
+            raise GoMemError(f"go-spans: no size class {args.klass}", f"classes are 0 (large objects) to {classes - 1}")
         spans = [s for s in all_spans(rt) if self._wanted(s, args)]
         if args.summary:
             return summary_report(rt, spans, args.json)

@@ -29,7 +29,7 @@ from gdbgomem.elf.dwarf import DwarfIndex
 from gdbgomem.elf.dwarf_format import SHT_NOBITS
 from gdbgomem.elf.layout import StructLayout, layout_from_json, layout_to_json
 from gdbgomem.elf.debug_files import find_debug_file
-from gdbgomem.elf.layout_cache import LayoutCache, cache_file
+from gdbgomem.elf.layout_cache import LayoutCache, cache_file, content_hash
 
 _ET_DYN = "ET_DYN"
 _PT_LOAD = "PT_LOAD"
@@ -79,8 +79,8 @@ class GoBinary:
         if debug_file is not None or find_debug_file:
             self._attach_debug_file(debug_file)
         self._cache = LayoutCache(cache_file(cache_dir, self.build_id, self.path) if use_cache else None,
-                                  self.build_id, self.file_size, self.mtime_ns)
-        self.cache_hit = self._cache.prefetched  # answers came from an earlier session
+                                  lambda: {"build_id": self.build_id, "size": self.file_size,
+                                           "sha256": content_hash(self._map) if self._map is not None else None})
 
     def _open(self) -> None:
         st = os.fstat(self._file.fileno())
@@ -236,6 +236,7 @@ class GoBinary:
         """The GNU build id (hex) when the linker wrote one, else Go's own build id string."""
         found: Dict[Tuple[bytes, int], bytes] = {}
         self.gnu_build_id: Optional[str] = None
+        self.go_build_id: Optional[str] = None
         try:
             for name in (".note.gnu.build-id", ".note.go.buildid"):
                 index = self._sections.get(name)
@@ -250,12 +251,9 @@ class GoBinary:
             return None
         gnu = found.get((b"GNU", _NT_GNU_BUILD_ID))
         self.gnu_build_id = gnu.hex() if gnu else None
-        if gnu:
-            return gnu.hex()
         go = found.get((b"Go", _NT_GO_BUILD_ID))
-        if go:
-            return go.rstrip(b"\0").decode("ascii", "replace")
-        return None
+        self.go_build_id = go.rstrip(b"\0").decode("ascii", "replace") if go else None
+        return self.gnu_build_id or self.go_build_id
 
     # -- symbols -----------------------------------------------------------------------
     def symbol_address(self, name: str) -> Optional[int]:
@@ -390,6 +388,17 @@ class GoBinary:
                     self.dwarf_error = f"{type(exc).__name__}: {exc}"
                     self._dwarf = None
         return self._dwarf
+
+    @property
+    def cache_hit(self) -> bool:
+        """The answers came from an earlier session's cache."""
+        self._cache.table("layouts")  # loads it, if nothing has yet
+        return self._cache.hit
+
+    @property
+    def cache_warning(self) -> Optional[str]:
+        """What was wrong with the cache on disk (and made it unused), if anything."""
+        return self._cache.warning
 
     @property
     def dwarf_read(self) -> bool:

@@ -533,3 +533,19 @@ def _align4(n: int) -> int:
 
 def _cstring(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def build_mismatch(core: CoreFile, gnu_build_id: Optional[str], go_build_id: Optional[str]) -> Optional[str]:
+    """Why the core was not written by the binary with these build ids, None when it was or the
+    core does not say: GNU build ids are compared with GNU ones, Go's with Go's."""
+    saved = core.executable_build_ids
+    if saved is None:
+        return None
+    for kind, mine, theirs in (("GNU", gnu_build_id, saved.gnu), ("Go", go_build_id, saved.go)):
+        if mine and theirs:
+            if mine == theirs:
+                return None
+            return f"the core was written by another build of the program (its {kind} build id is {theirs}, " \
+                   f"the binary's is {mine})"
+    return None
+

@@ -10,6 +10,7 @@ resumes, and the whole runtime when the program or core changes.
 from __future__ import annotations
 
 import os
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import gdb  # type: ignore[import-not-found]
@@ -17,6 +18,7 @@ import gdb  # type: ignore[import-not-found]
 from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
+from gdbgomem.elf.corefile import CoreFile, build_mismatch
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import MemoryReadError
 from gdbgomem.hosts import gdb_goroutine, procfs
@@ -81,6 +83,26 @@ class GdbTarget(Target):
                 except (OSError, ValueError):
                     pass
         return self._binary
+
+    def build_mismatch(self) -> Optional[str]:
+        """gdb only warns that a core "may not match" its executable: compare their build ids."""
+        if not self.is_core or self.binary is None:
+            return None
+        try:
+            text = gdb.execute("info target", to_string=True)
+        except gdb.error:
+            return None
+        found = re.search(r"Local core dump file:\s*`(.+)', file type", text)
+        try:
+            core = CoreFile(found.group(1)) if found else None
+        except (OSError, ValueError):
+            return None
+        if core is None:
+            return None
+        try:
+            return build_mismatch(core, self.binary.gnu_build_id, self.binary.go_build_id)
+        finally:
+            core.close()
 
     def load_bias(self) -> int:
         """Where a position-independent executable was loaded, from the auxiliary vector
@@ -262,8 +284,16 @@ class GdbCommand(gdb.Command):
 
     def __init__(self, command):
         self.__doc__ = f"{command.summary}\nUsage: {command.name} --help for the options."
-        super().__init__(command.name, gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+        super().__init__(command.name, gdb.COMMAND_DATA)
         self.command = command
+        self._options = sorted(option for action in command.parser()._actions for option in action.option_strings)
+
+    def complete(self, text, word):
+        """TAB completes the command's options. gdb breaks words at '-' too, so the completions
+        returned are what follows `word` in each option matching the whole typed token."""
+        token = text.split()[-1] if text and not text[-1].isspace() else ""
+        word = word or ""
+        return [option[len(token) - len(word):] for option in self._options if option.startswith(token)]
 
     def invoke(self, argument, from_tty):
         outcome = run_for_user(self.command, argument, current_runtime, color_wanted(_color.value, os.isatty(1)),

@@ -19,7 +19,7 @@ from typing import List, Optional, Sequence, Tuple
 from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
-from gdbgomem.elf.corefile import CoreFile
+from gdbgomem.elf.corefile import CoreFile, build_mismatch
 from gdbgomem.errors import GoMemError, MemoryReadError
 from gdbgomem.render.text import color_wanted
 from gdbgomem.runtime import manifest
@@ -49,13 +49,9 @@ class CoreTarget(Target):
 
     def _check_same_program(self) -> None:
         """A core of another program decodes to nonsense: refuse it when the build ids say so."""
-        saved = self.core.executable_build_ids
-        if saved is None or self.binary.build_id is None:
-            return
-        if self.binary.build_id not in {saved.go, saved.gnu}:
-            raise GoMemError(f"the core was written by another build of the program (its build id is "
-                             f"{saved.go or saved.gnu}, {self.binary.path} has {self.binary.build_id})",
-                             "give the executable that produced the core")
+        mismatch = build_mismatch(self.core, self.binary.gnu_build_id, self.binary.go_build_id)
+        if mismatch:
+            raise GoMemError(mismatch, "give the executable that produced the core")
 
     def _load_bias(self) -> int:
         """Where a position-independent executable was loaded: its first mapping in the core."""

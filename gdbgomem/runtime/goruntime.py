@@ -53,6 +53,9 @@ class GoRuntime:
     def check(self, need_process: bool = True) -> None:
         """Raise a GoMemError that says what to do unless a supported Go program (and, when
         need_process, a live process or core to read its state from) is loaded."""
+        mismatch = self._build_mismatch()
+        if mismatch:
+            raise GoMemError(mismatch, "load the executable that produced the core")
         parsed = releases.parse_go_version(self.version_string)  # a stripped binary's too, from its build info
         if parsed is not None and not releases.is_supported(parsed):
             raise GoMemError(f"{self.version_string} is not supported",
@@ -78,6 +81,10 @@ class GoRuntime:
                                  "anonymous memory (0x33, the default); go-sizeclasses still works")
             raise GoMemError("the Go runtime is not initialized yet (runtime.allm is empty)",
                              "continue past runtime.schedinit, e.g. break main.main and run")
+
+    @per_binary
+    def _build_mismatch(self) -> Optional[str]:
+        return self.target.build_mismatch()
 
     @property
     def version_string(self) -> str:

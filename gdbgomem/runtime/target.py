@@ -92,6 +92,11 @@ class Target(ABC):
     def executable(self) -> Optional[str]:
         """Path of the program's binary, when known."""
 
+    def build_mismatch(self) -> Optional[str]:
+        """Why the core was not written by this executable (build ids), None when it was, when
+        nothing says, or for a live process."""
+        return None
+
     def load_bias(self) -> int:
         """Where the executable was loaded minus where it was linked (non-zero for a position-
         independent executable): what turns the binary's link-time addresses into the target's."""

@@ -41,7 +41,7 @@ def test_wrong_arguments(running):
                 "go-goroutines --bogus", "go-stack 99999999", "go-stack --m 4242", "go-goroutines 'unterminated",
                 "go-span", "go-span nosuchsymbol", "go-span 0x10", "go-span 0xffffffffffffffff",
                 "go-pages --level 9", "go-pages --chunk 0x10", "go-spans --min-free 2", "go-spans --sort nope",
-                "go-arenas --columns x"]
+                "go-arenas --columns x", "go-goroutines --status nosuch", "go-spans --class 999"]
     out = hostrun.run_gdb(hostrun.attach(fixture.pid), commands)
     for i, command in enumerate(commands):
         text = lines_of(out[i])
@@ -50,6 +50,8 @@ def test_wrong_arguments(running):
     assert "no goroutine 99999999" in out[5]
     assert "no M 4242" in out[6]
     assert "0x10 is not in the Go heap" in out[10] and "0xffffffffffffffff is not in the Go heap" in out[11]
+    assert "no status nosuch (statuses are " in out[17] and "waiting" in out[17]
+    assert "no size class 999 (classes are 0 (large objects) to 67)" in out[18]
 
 
 def test_address_arguments_never_write_and_read_alike_everywhere(running):

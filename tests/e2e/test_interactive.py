@@ -63,3 +63,14 @@ def test_interactive_session(gdb_session):
     for name in ("go-info", "go-goroutines", "go-g", "go-threads", "go-stack", "go-help"):
         assert name in listing
     assert "Go version" in run(child, "go-info"), "gdb still works after the errors"
+
+
+def test_options_complete_with_tab(gdb_session):
+    child, _fixture = gdb_session
+    child.send("go-spans --cla\t")
+    child.expect("--class")
+    child.send(" 5 --js\t")
+    child.expect("--json")
+    child.sendline("")
+    child.expect(PROMPT)
+    assert '"spans"' in child.before

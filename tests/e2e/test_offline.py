@@ -10,6 +10,7 @@ import subprocess
 import pexpect
 import pytest
 
+from devtools import hostrun
 from tests.e2e.harness import subject
 from devtools.fixtures import ROOT
 
@@ -126,6 +127,8 @@ def test_bad_cores(cores, tmp_path):
         "written by another build of the program": (heap_fixture.binary, core),
         "No such file": (fixture.binary, tmp_path / "missing.core"),
     }
+    in_gdb = hostrun.run_gdb([str(heap_fixture.binary), str(core)], ["go-info"])[0]  # gdb only warns
+    assert in_gdb.strip().splitlines()[-1].startswith("gdbgomem: the core was written by another build")
     for expected, (binary, core_path) in cases.items():
         proc = offline(binary, core_path, "go-goroutines", check=False)
         lines = [line for line in proc.stderr.splitlines() if line.strip()]

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -31,6 +32,7 @@ from gdbgomem.elf import binary as binary_module
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.dwarf import package_of
 from gdbgomem.elf.layout import StructLayout
+from gdbgomem.elf import layout_cache
 from gdbgomem.elf.layout_cache import CACHE_DIR_ENV
 from gdbgomem.runtime import manifest
 
@@ -332,15 +334,44 @@ def test_cache_grows_and_is_invalidated(tmp_path, cache_dir):
     third = GoBinary(str(path), WISH_LIST)
     assert third.struct_layout("runtime.gobuf") == gobuf and third.struct_layout("runtime.noSuchType") is None
     assert not third.dwarf_read
-    # a changed file (here: its mtime) is not answered from the old cache
-    os.utime(path, ns=(time.time_ns(), time.time_ns() - 10**10))
+    # a changed file (the same build id, other bytes) is not answered from the old cache
+    with open(path, "ab") as handle:
+        handle.write(b"\0")
     fourth = GoBinary(str(path))
-    assert not fourth.cache_hit and fourth.struct_layout("runtime.gobuf") == gobuf and fourth.dwarf_read
+    assert fourth.struct_layout("runtime.gobuf") == gobuf and fourth.dwarf_read and not fourth.cache_hit
+    assert "written for another file with the same build id" in fourth.cache_warning
     # a corrupt cache file is ignored, not trusted
     for file in cache_dir.rglob("*.json"):
         file.write_text("{not json")
     fifth = GoBinary(str(path))
-    assert not fifth.cache_hit and fifth.struct_layout("runtime.gobuf") == gobuf
+    assert fifth.struct_layout("runtime.gobuf") == gobuf and not fifth.cache_hit
+    assert "cannot be read" in fifth.cache_warning
+
+
+def test_an_altered_cache_changes_no_answer(tmp_path, cache_dir, capsys):
+    """A well-formed entry with a wrong offset, one with a wrong shape, and a cache another user
+    could write: none of them answers, none raises, each is said in one line."""
+    path = tmp_path / "goroutines"
+    shutil.copy(build(VERSIONS[-1]), path)
+    truth = GoBinary(str(path), WISH_LIST).struct_layout("runtime.g")
+    [entry] = cache_dir.rglob("*.json")
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600 and stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
+    stored = json.loads(entry.read_text())
+    stored["layouts"]["runtime.g"]["fields"]["goid"][0] += 8  # well formed, wrong
+    entry.write_text(json.dumps(stored))
+    altered = GoBinary(str(path), WISH_LIST)
+    assert altered.struct_layout("runtime.g") == truth and "checksum does not match" in altered.cache_warning
+    stored = json.loads(entry.read_text())
+    stored["layouts"]["runtime.g"]["fields"]["goid"] = ["eight", None]  # the wrong shape, checksum redone
+    stored["checksum"] = layout_cache._checksum(stored)
+    entry.write_text(json.dumps(stored))
+    misshapen = GoBinary(str(path), WISH_LIST)
+    assert misshapen.struct_layout("runtime.g") == truth and "shape" in misshapen.cache_warning
+    entry.parent.chmod(0o777)
+    shared = GoBinary(str(path), WISH_LIST)
+    assert shared.struct_layout("runtime.g") == truth and "writable by others" in shared.cache_warning
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gdbgomem: warning:")]
+    assert len(warnings) == 3
 
 
 def test_unwritable_cache_is_no_error(tmp_path, monkeypatch):
