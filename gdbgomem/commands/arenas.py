@@ -32,7 +32,7 @@ class ArenasCommand(Command):
         arenas = all_arenas(rt)
         maps = {a.index: page_kinds(rt, a) for a in arenas} if args.map else {}
         report = Report({"arenas": [
-            {"index": a.index, "l1": a.l1, "l2": a.l2, "base": a.base, "heap_arena": a.address, "spans": a.spans,
+            {"index": a.index, "l1": a.l1, "l2": a.l2, "base": a.base, "heap_arena_address": a.address, "spans": a.spans,
              "pages_in_use": a.pages_in_use, "span_starts_in_use": a.span_starts_in_use,
              "span_starts_marked": a.span_starts_marked, **({"map": maps[a.index]} if args.map else {})}
             for a in arenas]})

@@ -10,10 +10,11 @@ from typing import List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
+from gdbgomem.render.report import CORRUPT, RawJsonArray, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.labels import goroutine_labels
+from gdbgomem.runtime.plausible import MAX_STACK_BYTES
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.threads import all_threads, attach_threads, thread_of_goroutine
 
@@ -60,7 +61,7 @@ def status_key(status: str) -> str:
 
 def goroutine_json(rt: GoRuntime, g: Goroutine) -> dict:
     return {
-        "goid": g.goid, "address": g.address, "status": status_key(g.status),
+        "goid": g.goid, "g_address": g.address, "status": status_key(g.status),
         "status_code": g.status_code, "scan": g.scan, "wait_reason": g.wait_reason,
         "waitsince": g.waitsince or None, "waited_ns": waited_ns(rt, g),
         "stack_lo": g.stack_lo, "stack_hi": g.stack_hi, "stack_size": g.stack_size,
@@ -70,7 +71,7 @@ def goroutine_json(rt: GoRuntime, g: Goroutine) -> dict:
         "start_function": rt.function_at(g.startpc) if g.startpc else None,
         "created_by": created_by(rt, g), "parent_goid": g.parent_goid,
         "m_id": g.m_id, "thread_id": g.thread_id, "locked_to_thread": bool(g.lockedm),
-        "labels": goroutine_labels(rt, g.labels_address),
+        "labels": goroutine_labels(rt, g.labels_address), "corrupt": g.flaws,
     }
 
 
@@ -109,15 +110,16 @@ class RowEncoder:
         null = "null"
         sp, lo, hi, since = g.sp, g.stack_lo, g.stack_hi, g.waitsince
         waited = null
+        corrupt = "{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))
         if since and self.now is not None and g.status in ("waiting", "syscall"):
             waited = max(0, self.now - since)
-        return (f'{{"goid":{g.goid},"address":{g.address},"waitsince":{since or null},"waited_ns":{waited},'
+        return (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or null},"waited_ns":{waited},'
                 f'"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
                 f'"stack_used":{hi - sp if lo <= sp <= hi else null},"sp":{sp},"pc":{g.pc},'
                 f'"parent_goid":{null if g.parent_goid is None else g.parent_goid},'
                 f'"m_id":{null if g.m_id is None else g.m_id},'
                 f'"thread_id":{null if g.thread_id is None else g.thread_id},'
-                f'"labels":{self.labels(g)},{self.tail(g)}}}')
+                f'"labels":{self.labels(g)},"corrupt":{corrupt},{self.tail(g)}}}')
 
     def labels(self, g: Goroutine) -> str:
         if not g.labels_address:
@@ -224,7 +226,7 @@ class GoroutinesCommand(Command):
             made = created_by(rt, g)
             rows.append([g.goid, status_cell(g), _wait_text(rt, g),
                          f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
-                         Styled(hexaddr(g.stack_lo), "address"), humanize(g.stack_size),
+                         Styled(hexaddr(g.stack_lo), "address"), CORRUPT if g.flaws else humanize(g.stack_size),
                          humanize(g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else "-",
                          Styled(g.function or "-", "function"), where,
                          f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-"]
@@ -233,6 +235,10 @@ class GoroutinesCommand(Command):
                           "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []), rows))
         if len(shown) < len(chosen):
             report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
+        corrupt = [g.goid for g in shown if g.flaws]
+        if corrupt:
+            report.add(Styled(f"{len(corrupt)} with a stack that cannot be true (a corrupt core?): go-g "
+                              f"{corrupt[0]} says why", "warning"))
         summary = ", ".join(f"{n} {status}" for status, n in totals.most_common())
         report.add(f"{len(chosen)} goroutines: {summary}" if chosen else "no goroutines match")
         return report
@@ -255,7 +261,7 @@ class GoroutineCommand(Command):
             "stackguard0": g.stackguard0, "stackguard1": g.stackguard1, "preempt_requested": preempt,
             "sched": {"sp": g.sched_sp, "pc": g.sched_pc, "bp": g.sched_bp},
             "syscall": {"sp": g.syscall_sp, "pc": g.syscall_pc},
-            "lockedm": g.lockedm or None, "panic": bool(g.panic), "defer": bool(g.defer),
+            "locked_m_address": g.lockedm or None, "panic": bool(g.panic), "defer": bool(g.defer),
             "m_address": g.m_address or None,
         })
         report = Report(data)
@@ -270,7 +276,9 @@ class GoroutineCommand(Command):
             ("started at", data["start_function"] or "-"),
             ("created by", f"{made['function']} {made['file']}:{made['line']}" if made else "-"),
             ("parent goid", g.parent_goid if g.parent_goid else "-"),
-            ("stack", f"[{hexaddr(g.stack_lo)}, {hexaddr(g.stack_hi)}) {humanize(g.stack_size)}"),
+            ("stack", Styled(f"[{hexaddr(g.stack_lo)}, {hexaddr(g.stack_hi)}) corrupt: {g.flaws['stack_size']}",
+                             "warning") if g.flaws
+             else f"[{hexaddr(g.stack_lo)}, {hexaddr(g.stack_hi)}) {humanize(g.stack_size)}"),
             ("stackguard0", Styled(f"{hexaddr(g.stackguard0)} (stackPreempt: preemption requested)", "warning")
              if preempt else f"{hexaddr(g.stackguard0)} (lo + {g.stackguard0 - g.stack_lo})"),
             ("stackguard1", hexaddr(g.stackguard1)),

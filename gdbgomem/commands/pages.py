@@ -39,8 +39,8 @@ class PagesCommand(Command):
         data = {"ranges": [{"base": b, "limit": e} for b, e in counts.ranges], "chunks_in_use": chunks,
                 "in_use_pages": counts.in_use_pages, "free_pages": counts.free_pages,
                 "scavenged_pages": counts.scavenged_pages, "padding_pages": counts.padding_pages,
-                "search_addr": search_address(rt), "largest_free_run_pages": run,
-                "largest_free_run_addr": run_at if run else None, "levels": levels}
+                "search_address": search_address(rt), "largest_free_run_pages": run,
+                "largest_free_run_address": run_at if run else None, "levels": levels}
         if args.chunk is not None:
             data["chunk"] = self._chunk(rt, args.chunk)
         report = Report(data)
@@ -51,7 +51,7 @@ class PagesCommand(Command):
             ["chunks", f"{chunks} of {humanize(pa.chunk_bytes)} ({pa.chunk_pages} pages each)"],
             ["pages", f"{counts.in_use_pages} allocated, {counts.free_pages} free, {counts.scavenged_pages} "
                       f"scavenged" + (f", {counts.padding_pages} random padding" if counts.padding_pages else "")],
-            ["searchAddr", hexaddr(data["search_addr"])],
+            ["searchAddr", hexaddr(data["search_address"])],
             ["largest free run", f"{run} pages ({humanize(run * pa.page)}) at {hexaddr(run_at)}" if run else "none"],
         ]
         report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))

@@ -8,7 +8,7 @@ from typing import Dict, List
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.report import CORRUPT, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
@@ -27,12 +27,12 @@ SORT_KEYS = {
 
 
 def span_json(rt: GoRuntime, s: Span) -> dict:
-    return {"address": s.address, "base": s.base, "npages": s.npages, "bytes": s.bytes, "state": s.state,
+    return {"mspan_address": s.address, "base": s.base, "npages": s.npages, "bytes": s.bytes, "state": s.state,
             "manual_use": s.manual_use, "spanclass": s.spanclass, "sizeclass": s.sizeclass, "noscan": s.noscan,
             "elemsize": s.elemsize, "nelems": s.nelems, "alloc_count": s.alloc_count, "free_slots": s.free_slots,
             "freeindex": s.freeindex, "utilization": round(s.utilization, 4), "tail_bytes": s.tail_bytes,
             "pointer_bits": pointer_bits_location(rt, s), "large_type": s.large_type or None,
-            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits}
+            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits, "corrupt": s.flaws}
 
 
 def _class_text(s: Span) -> str:
@@ -92,12 +92,16 @@ class SpansCommand(Command):
             return report
         rows = [[Styled(hexaddr(s.base), "address"), s.npages, s.state if s.state != "manual" else f"manual ({s.manual_use})",
                  _class_text(s), s.elemsize or "-", s.nelems or "-", s.alloc_count, s.free_slots,
-                 f"{100 * s.utilization:.0f}%", humanize(s.tail_bytes) if s.tail_bytes else "-",
+                 CORRUPT if s.flaws else f"{100 * s.utilization:.0f}%", humanize(s.tail_bytes) if s.tail_bytes else "-",
                  pointer_bits_location(rt, s)] for s in shown]
         report.add(Table(["BASE", "PAGES", "STATE", "CLASS", "ELEMSIZE", "SLOTS", "ALLOC", "FREE", "UTIL", "TAIL",
                           "POINTER BITS"], rows))
         if len(shown) < len(spans):
             report.add(Styled(f"... {len(spans) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
+        corrupt = [s for s in shown if s.flaws]
+        if corrupt:
+            report.add(Styled(f"{len(corrupt)} with fields that contradict each other (a corrupt core?): go-span "
+                              f"{hexaddr(corrupt[0].base)} says why", "warning"))
         report.add(f"{len(spans)} spans, {humanize(sum(s.bytes for s in spans))}")
         return report
 
@@ -205,7 +209,8 @@ class SpanCommand(Command):
         data = rt.target.try_read(obj.base, dump_size) if dump_size else b""
         object_json = {
             "base": obj.base, "index": obj.index, "offset": obj.offset, "size": span.elemsize,
-            "allocated": obj.allocated, "marked": obj.marked, "type": obj.type_address, "type_name": obj.type_name,
+            "allocated": obj.allocated, "marked": obj.marked, "type_address": obj.type_address,
+            "type_name": obj.type_name,
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
         report = Report({"address": address, "span": span_json(rt, span), "object": object_json})
@@ -225,6 +230,8 @@ class SpanCommand(Command):
             ["pointer words", "".join("P" if p else "." for p in pointers) if pointers is not None else "unknown"],
         ]
         report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
+        for why in span.flaws.values():
+            report.add(Styled(f"corrupt span: {why}", "warning"))
         for note in obj.notes:
             report.add(Styled(note, "muted"))
         if data:

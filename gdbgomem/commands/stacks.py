@@ -11,9 +11,10 @@ from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.commands.goroutines import created_by
+from gdbgomem.commands.goroutines import created_by, status_key
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.labels import goroutine_labels
+from gdbgomem.runtime.plausible import stack_flaw, stack_flaws
 from gdbgomem.runtime.stack_view import StackView, stack_of_goroutine, stack_of_system
 from gdbgomem.runtime.threads import all_threads, attach_threads, selected_thread, thread_of_goroutine
 from gdbgomem.runtime.unwinder import Frame, shown_frames
@@ -51,7 +52,7 @@ def choose_stack(rt, goid: Optional[int], m_id: Optional[int]) -> StackView:
 
 def stack_json(view: StackView, verdict) -> dict:
     data = {
-        "kind": view.kind, "goid": view.g.goid, "g": view.g.address,
+        "kind": view.kind, "goid": view.g.goid, "g_address": view.g.address,
         "m_id": view.thread.id if view.thread else None,
         "thread_id": view.thread.procid if view.thread else None,
         "stack_lo": view.lo, "stack_hi": view.hi, "stack_size": view.hi - view.lo,
@@ -62,6 +63,7 @@ def stack_json(view: StackView, verdict) -> dict:
         "stack_guard": view.rules.stack_guard, "stack_small": view.rules.stack_small,
         "stack_big": view.rules.stack_big,
         "frames": [f.to_json() for f in view.frames], "stop_reason": view.stop_reason,
+        "corrupt": stack_flaws(view.lo, view.hi),
     }
     if verdict is not None:
         data["frame_check"] = {"frame_size": verdict.frame_size, "rule": verdict.rule,
@@ -117,8 +119,10 @@ class StackCommand(Command):
             f"{view.kind} of M {view.thread.id if view.thread else '?'}"
         where = f" on M {view.thread.id}, thread {view.thread.procid}" if view.thread and view.kind == "goroutine" \
             and view.g.m_address else ""
+        flaw = stack_flaw(view.lo, view.hi)
         report.add(Styled(f"{owner}{where}: stack [{hexaddr(view.lo)}, {hexaddr(view.hi)}) "
-                          f"{humanize(view.hi - view.lo)}", "heading"))
+                          f"{f'corrupt: {flaw}' if flaw else humanize(view.hi - view.lo)}",
+                          "warning" if flaw else "heading"))
         report.add(f"sp {hexaddr(view.sp)} ({view.sp_source})   used {humanize(view.used)}   "
                    f"free {humanize(view.free)}")
         if view.preempt_requested:
@@ -209,7 +213,7 @@ class BacktraceCommand(Command):
         if args.goid is not None:
             g = find_goroutine(rt, args.goid)
             frames = frames_of(rt, g)
-            report = Report({"goid": g.goid, "status": g.status, "wait_reason": g.wait_reason,
+            report = Report({"goid": g.goid, "status": status_key(g.status), "wait_reason": g.wait_reason,
                              "frames": [f.to_json() for f in frames]})
             report.add(Styled(f"goroutine {g.goid} [{_state(g)}]:", "heading"))
             report.blocks.extend(frame_lines(frames))
@@ -224,7 +228,7 @@ class BacktraceCommand(Command):
                 if args.group == "stack" else key  # identical stacks: the frames are part of what is shared
             group = groups.get(identity)
             if group is None:
-                group = groups[identity] = {"key": key, "status": g.status, "wait_reason": g.wait_reason,
+                group = groups[identity] = {"key": key, "status": status_key(g.status), "wait_reason": g.wait_reason,
                                             "goids": [], "frames": frames}
             group["goids"].append(g.goid)
         ordered = sorted(groups.values(), key=lambda group: -len(group["goids"]))

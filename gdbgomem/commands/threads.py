@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from gdbgomem.commands.base import Command
-from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.report import CORRUPT, Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.plausible import stack_flaws
 from gdbgomem.runtime.threads import ORIGIN_KERNEL, ORIGIN_RUNTIME, ORIGIN_SYSTEM, Thread, all_threads
 
 ORIGIN_TEXT = {
@@ -17,15 +18,17 @@ ORIGIN_TEXT = {
 def thread_json(t: Thread) -> dict:
     g0, gs = t.g0, t.gsignal
     return {
-        "id": t.id, "address": t.address, "procid": t.procid, "selected": t.selected,
-        "g0": g0.address if g0 else None,
+        "m_id": t.id, "m_address": t.address, "thread_id": t.procid, "selected": t.selected,
+        "g0_address": g0.address if g0 else None,
         "g0_stack_lo": g0.stack_lo if g0 else None, "g0_stack_hi": g0.stack_hi if g0 else None,
         "g0_stack_size": g0.stack_size if g0 else None, "g0_origin": t.g0_origin,
         "gsignal_stack_lo": gs.stack_lo if gs else None, "gsignal_stack_hi": gs.stack_hi if gs else None,
-        "curg": t.curg_goid, "p": t.p_id, "lockedg": t.lockedg_goid,
+        "curg_goid": t.curg_goid, "p_id": t.p_id, "lockedg_goid": t.lockedg_goid,
         "spinning": t.spinning, "blocked": t.blocked, "incgo": t.incgo, "is_m0": t.is_m0,
         "isextra": t.isextra, "running_on": t.running_on(),
         "sp": t.regs.sp if t.regs else None, "pc": t.regs.pc if t.regs else None,
+        "corrupt": {**(stack_flaws(g0.stack_lo, g0.stack_hi, "g0_") if g0 else {}),
+                    **(stack_flaws(gs.stack_lo, gs.stack_hi, "gsignal_") if gs else {})},
     }
 
 
@@ -53,7 +56,7 @@ class ThreadsCommand(Command):
             rows.append([
                 t.id, Styled(f"*{t.procid}", "selected") if t.selected else (str(t.procid) if t.procid else "-"),
                 Styled(f"{hexaddr(g0.stack_lo)}-{hexaddr(g0.stack_hi)}", "address") if g0 else "-",
-                humanize(g0.stack_size) if g0 else "-", ORIGIN_TEXT[t.g0_origin],
+                (CORRUPT if g0.flaws else humanize(g0.stack_size)) if g0 else "-", ORIGIN_TEXT[t.g0_origin],
                 f"{hexaddr(gs.stack_lo)}-{hexaddr(gs.stack_hi)}" if gs else "-",
                 t.curg_goid, t.p_id, t.lockedg_goid, t.running_on() or "-", _state(t)])
         report.add(Table(["M", "TID", "G0 STACK", "G0 SIZE", "G0 FROM", "GSIGNAL STACK", "CURG", "P",

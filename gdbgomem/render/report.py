@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one name for one thing in every command (docs/json.md)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class RawJsonArray(list):
 
 Cell = Union[str, int, None, Styled]
 
+# shown in place of a value that cannot be true (gdbgomem.runtime.plausible); JSON has the raw one
+CORRUPT = Styled("corrupt", "warning")
+
 
 @dataclass
 class Table:
@@ -44,7 +47,7 @@ Block = Union[str, Styled, Table, List[Cell]]
 
 @dataclass
 class Report:
-    """data is the JSON object (without "schema"); blocks are rendered in order as text."""
+    """data is the JSON object (without "schema_version"); blocks are rendered in order as text."""
 
     data: Dict[str, Any]
     blocks: List[Block] = field(default_factory=list)
@@ -54,4 +57,4 @@ class Report:
         return self
 
     def json_object(self) -> Dict[str, Any]:
-        return {"schema": SCHEMA_VERSION, **self.data}
+        return {"schema_version": SCHEMA_VERSION, **self.data}

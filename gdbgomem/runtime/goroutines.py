@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL, G_WAITING, SCAN_BIT
+from gdbgomem.runtime.plausible import stack_flaws
 from gdbgomem.runtime.struct_decoder import StructDecoder
 from gdbgomem.runtime.unwinder import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOPFRAME, is_runtime_function
 
@@ -97,7 +98,13 @@ class Goroutine:
 
     @property
     def stack_size(self) -> int:
+        """hi - lo as read: negative or absurd in a corrupt core (see flaws)."""
         return self.stack_hi - self.stack_lo
+
+    @property
+    def flaws(self) -> Dict[str, str]:
+        """Fields that cannot be true (a corrupt core), field -> why."""
+        return stack_flaws(self.stack_lo, self.stack_hi)
 
     @property
     def is_dead(self) -> bool:

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Set
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import MIN_SIZE_FOR_MALLOC_HEADER, SPAN_DEAD, SPAN_IN_USE, SPAN_MANUAL
+from gdbgomem.runtime.plausible import span_flaws
 from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.struct_decoder import StructDecoder
 
@@ -76,6 +77,12 @@ class Span:
     @property
     def end(self) -> int:
         return self.base + self.bytes
+
+    @property
+    def flaws(self) -> Dict[str, str]:
+        """Fields that contradict each other (a corrupt core), field -> why."""
+        return span_flaws(self.bytes, self.nelems, self.elemsize, self.alloc_count, self.freeindex,
+                          self.state == "inuse")
 
 
 @per_binary

@@ -36,7 +36,7 @@ def test_counts_leave_out_the_cgo_callback_placeholder(cgo):
     """The extra M kept for C threads that call Go has no OS thread until one does, and its g is a
     placeholder (1.26+ names it "waiting for cgo callback"): neither counts as the program's."""
     truth, threads, tasks, _maps, counts = cgo
-    assert counts["info"]["threads"] == len(tasks) == sum(1 for t in threads if t["procid"])
+    assert counts["info"]["threads"] == len(tasks) == sum(1 for t in threads if t["thread_id"])
     user = [g for g in counts["goroutines"] if not (g["start_function"] or "").startswith("runtime.")
             or g["start_function"] == "runtime.main"]
     assert len(user) == truth["num_goroutine"]
@@ -46,14 +46,14 @@ def test_counts_leave_out_the_cgo_callback_placeholder(cgo):
 def test_every_g0_is_a_system_stack(cgo):
     truth, threads, tasks, maps, _counts = cgo
     real = [t for t in threads if not t["isextra"]]
-    assert sorted(t["procid"] for t in real) == tasks
+    assert sorted(t["thread_id"] for t in real) == tasks
     assert {t["g0_origin"] for t in threads} == {"system"}
     for t in real:
         lo, hi = t["g0_stack_lo"], t["g0_stack_hi"]
         if t["is_m0"]:
             # the main thread's stack as pthread_getattr_np reports it: its top is in [stack]
             assert mapping_of(maps, hi - 1)[2] == "[stack]"
-            assert t["procid"] == truth["pid"]
+            assert t["thread_id"] == truth["pid"]
         else:
             # a pthread stack: an anonymous mapping holds it, with glibc's guard page
             # just below (pthread_attr_getstack, which cgo asks, counts the guard in)
@@ -63,5 +63,5 @@ def test_every_g0_is_a_system_stack(cgo):
             assert t["g0_stack_size"] >= 64 * 1024
         if t["running_on"] == "g0":
             assert lo <= t["sp"] < hi
-    locked = {t["procid"]: t["lockedg"] for t in real}
+    locked = {t["thread_id"]: t["lockedg_goid"] for t in real}
     assert all(locked[tid] is not None for tid in truth["locked_tids"])

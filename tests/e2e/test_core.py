@@ -8,7 +8,7 @@ from tests.e2e.harness import subject
 
 pytestmark = pytest.mark.e2e
 
-STABLE_G_KEYS = ("goid", "address", "status", "wait_reason", "stack_lo", "stack_hi", "sp", "pc", "function",
+STABLE_G_KEYS = ("goid", "g_address", "status", "wait_reason", "stack_lo", "stack_hi", "sp", "pc", "function",
                  "user_function", "user_line", "start_function", "created_by", "m_id", "thread_id")
 
 
@@ -24,11 +24,11 @@ def test_core_matches_live(running, go_version):
         for key in STABLE_G_KEYS:
             assert g[key] == live_gs[goid][key], (goid, key)
         assert g["waited_ns"] is None  # a core has no "now"
-    live_ts = {t["id"]: t for t in live.json("go-threads --json")["threads"]}
+    live_ts = {t["m_id"]: t for t in live.json("go-threads --json")["threads"]}
     for t in core.json("go-threads --json")["threads"]:
-        mine = live_ts[t["id"]]
-        for key in ("procid", "g0_stack_lo", "g0_stack_hi", "g0_origin", "curg", "lockedg", "sp", "pc"):
-            assert t[key] == mine[key], (t["id"], key)
+        mine = live_ts[t["m_id"]]
+        for key in ("thread_id", "g0_stack_lo", "g0_stack_hi", "g0_origin", "curg_goid", "lockedg_goid", "sp", "pc"):
+            assert t[key] == mine[key], (t["m_id"], key)
     deep = live.truth["deep"]["goid"]
     assert core.json(f"go-stack {deep} --json")["frames"] == live.json(f"go-stack {deep} --json")["frames"]
     assert core.json("go-stack --json")["frames"] == live.json("go-stack --json")["frames"]

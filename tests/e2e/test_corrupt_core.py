@@ -4,6 +4,7 @@ may escape."""
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 
@@ -16,6 +17,7 @@ from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import execute
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.spans import all_spans
 from gdbgomem.hosts.standalone import CoreTarget
 
 pytestmark = pytest.mark.e2e
@@ -26,16 +28,23 @@ SECONDS_PER_COMMAND = 20
 
 
 class PatchedTarget(CoreTarget):
-    """A core whose memory reads see some bytes replaced."""
+    """A core whose memory reads, one by one or in bulk, see some bytes replaced."""
 
     def __init__(self, base: CoreTarget, patches):
         self.__dict__.update(base.__dict__)
         self.patches = patches
 
     def read(self, address, size):
-        data = bytearray(super().read(address, size))
+        return self.patched(address, super().read(address, size))
+
+    def read_many(self, regions):
+        return [self.patched(address, data) if data is not None else None
+                for (address, _size), data in zip(regions, super().read_many(regions))]
+
+    def patched(self, address, data):
+        data = bytearray(data)
         for at, value in self.patches:
-            lo, hi = max(address, at), min(address + size, at + len(value))
+            lo, hi = max(address, at), min(address + len(data), at + len(value))
             if lo < hi:
                 data[lo - address:hi - address] = value[lo - at:hi - at]
         return bytes(data)
@@ -100,3 +109,39 @@ def test_corrupt_structures_never_escape(core, data):
         except GoMemError:
             pass
         assert time.monotonic() - started < SECONDS_PER_COMMAND, (line, names)
+
+
+def run(target, line):
+    name, _, argument = line.partition(" ")
+    return execute(BY_NAME[name], argument, lambda: GoRuntime(target), False)
+
+
+@pytest.mark.parametrize("lo_of", [lambda hi: hi + 0x1000, lambda hi: hi - (2 << 30)], ids=["lo-above-hi", "2GiB"])
+def test_a_stack_that_cannot_be_is_shown_corrupt_with_its_raw_value(core, lo_of):
+    where = places(core)
+    hi = GoRuntime(core).read_word(where["g.stack.hi"])
+    lo = lo_of(hi)
+    patched = PatchedTarget(core, [(where["g.stack.lo"], struct.pack("<Q", lo))])
+    rows = {g["goid"]: g for g in json.loads(run(patched, "go-goroutines --json"))["goroutines"]}
+    bad = next(g for g in rows.values() if g["stack_lo"] == lo)
+    assert bad["stack_size"] == hi - lo and "stack_size" in bad["corrupt"]
+    assert [g for g in rows.values() if g["corrupt"]] == [bad]
+    assert json.loads(run(patched, f"go-stack {bad['goid']} --json"))["corrupt"] == bad["corrupt"]
+    listing = run(patched, "go-goroutines")
+    assert "corrupt" in listing and "TiB" not in listing and "-" + str(hi - lo) not in listing
+    assert f"corrupt: {bad['corrupt']['stack_size']}" in run(patched, f"go-g {bad['goid']}")
+    assert "corrupt" in run(patched, f"go-stack {bad['goid']}").splitlines()[0]
+    assert "corrupt" not in run(core, "go-goroutines") and "corrupt" not in run(core, f"go-g {bad['goid']}")
+
+
+def test_a_span_whose_fields_contradict_is_shown_corrupt(core):
+    rt = GoRuntime(core)
+    span = next(s for s in all_spans(rt) if s.state == "inuse" and s.nelems > 1)
+    offset = rt.layout("runtime.mspan").member("allocCount")
+    patched = PatchedTarget(core, [(span.address + offset.offset, (span.nelems + 5).to_bytes(offset.size, "little"))])
+    rows = {s["mspan_address"]: s for s in json.loads(run(patched, "go-spans --json"))["spans"]}
+    assert rows[span.address]["alloc_count"] == span.nelems + 5
+    assert set(rows[span.address]["corrupt"]) == {"alloc_count"}
+    assert [a for a, s in rows.items() if s["corrupt"]] == [span.address]
+    assert f"allocCount {span.nelems + 5} is above nelems {span.nelems}" in run(patched, f"go-span {span.base}")
+    assert "corrupt" in run(patched, "go-spans --limit 0") and "corrupt" not in run(core, "go-spans --limit 0")

@@ -47,7 +47,7 @@ def by_goid(s) -> dict:
 
 def test_info_matches_ground_truth(s):
     info = s.json("go-info --json")
-    assert info["schema"] == 1
+    assert info["schema_version"] == 2
     assert info["go_version"] == s.truth["go_version"]
     assert info["pid"] == s.truth["pid"]
     assert info["gomaxprocs"] == s.truth["gomaxprocs"]
@@ -139,24 +139,24 @@ def test_stackguard_of_parked_goroutine(s):
 def test_locked_thread(s):
     locked = s.truth["locked"]
     threads = s.json("go-threads --json")["threads"]
-    mine = [t for t in threads if t["procid"] == locked["tid"]]
+    mine = [t for t in threads if t["thread_id"] == locked["tid"]]
     assert len(mine) == 1
-    assert mine[0]["lockedg"] == locked["goid"]
+    assert mine[0]["lockedg_goid"] == locked["goid"]
     g = s.json(f"go-g {locked['goid']} --json")
-    assert g["goid"] == locked["goid"] and g["locked_to_thread"] and g["lockedm"] == mine[0]["address"]
+    assert g["goid"] == locked["goid"] and g["locked_to_thread"] and g["locked_m_address"] == mine[0]["m_address"]
     assert g["wait_reason"] == "chan receive"
 
 
 def test_threads_are_the_processes_tasks(s):
     threads = s.json("go-threads --json")["threads"]
-    assert sorted(t["procid"] for t in threads) == s.tasks
+    assert sorted(t["thread_id"] for t in threads) == s.tasks
     assert sum(t["selected"] for t in threads) == 1
 
 
 def test_g0_stacks_and_their_origin(s):
     threads = s.json("go-threads --json")["threads"]
     m0 = [t for t in threads if t["is_m0"]]
-    assert len(m0) == 1 and m0[0]["id"] == 0 and m0[0]["procid"] == s.truth["pid"]
+    assert len(m0) == 1 and m0[0]["m_id"] == 0 and m0[0]["thread_id"] == s.truth["pid"]
     assert m0[0]["g0_origin"] == "kernel" and m0[0]["g0_stack_size"] == 64 * 1024
     for t in threads:
         assert t["g0_stack_lo"] < t["g0_stack_hi"]
@@ -170,7 +170,7 @@ def test_g0_stacks_and_their_origin(s):
 def test_default_stack_is_the_selected_threads(s):
     stack = s.json("go-stack --json")
     selected = [t for t in s.json("go-threads --json")["threads"] if t["selected"]][0]
-    assert stack["m_id"] == selected["id"]
+    assert stack["m_id"] == selected["m_id"]
     assert stack["stack_lo"] <= stack["sp"] < stack["stack_hi"]
     assert stack["sp_source"] == "thread registers"
     assert stack["frames"] and stack["frames"][0]["sp"] == stack["sp"]

@@ -49,7 +49,7 @@ def test_kernel_core_in_gdb_and_offline(kernel_core):
     frames = hostrun.json_of(in_gdb[1])["frames"]
     assert [f["function"] for f in frames].count("main.recurse") == truth["deep"]["depth"] + 1
     threads = hostrun.json_of(in_gdb[2])["threads"]
-    assert truth["locked"]["tid"] in {t["procid"] for t in threads}
+    assert truth["locked"]["tid"] in {t["thread_id"] for t in threads}
     assert hostrun.json_of(in_gdb[3])["heap_inuse_bytes"] > 0
 
 

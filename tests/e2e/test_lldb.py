@@ -10,8 +10,8 @@ from tests.e2e.harness import subject
 pytestmark = pytest.mark.e2e
 
 
-STABLE_THREAD_KEYS = ("id", "address", "procid", "g0", "g0_stack_lo", "g0_stack_hi", "g0_origin",
-                      "gsignal_stack_lo", "gsignal_stack_hi", "lockedg", "is_m0", "isextra")
+STABLE_THREAD_KEYS = ("m_id", "m_address", "thread_id", "g0_address", "g0_stack_lo", "g0_stack_hi", "g0_origin",
+                      "gsignal_stack_lo", "gsignal_stack_hi", "lockedg_goid", "is_m0", "isextra")
 
 
 def user_code(frames) -> bool:
@@ -55,7 +55,7 @@ def test_lldb_equals_gdb_live_and_on_a_core(running, go_version, fixture_name):
         if "--json" not in command:
             continue
         live_g, live_l = live_gdb.json(command), live_lldb.json(command)
-        assert live_g["schema"] == live_l["schema"] == 1
+        assert live_g["schema_version"] == live_l["schema_version"] == 2
         if command == "go-heap --json":  # resident memory moves a little between two attaches
             assert live_g.pop("resident_bytes") > 0 and live_l.pop("resident_bytes") > 0
         live_l, live_g = comparable(command, live_l), comparable(command, live_g)

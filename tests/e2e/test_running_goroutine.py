@@ -38,6 +38,6 @@ def test_running_goroutine(spinner):
     names = [f["function"] for f in stack["frames"]]
     assert names == ["main.spin", "runtime.goexit"], names
     assert stack["frames"][0]["pc"] == g["pc"] and stack["frames"][0]["line"] > 0
-    thread = [t for t in hostrun.json_of(out[2])["threads"] if t["procid"] == truth["tid"]][0]
-    assert thread["curg"] == truth["goid"] and thread["lockedg"] == truth["goid"]
-    assert thread["running_on"] == "curg" and thread["p"] is not None
+    thread = [t for t in hostrun.json_of(out[2])["threads"] if t["thread_id"] == truth["tid"]][0]
+    assert thread["curg_goid"] == truth["goid"] and thread["lockedg_goid"] == truth["goid"]
+    assert thread["running_on"] == "curg" and thread["p_id"] is not None
