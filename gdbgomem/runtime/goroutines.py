@@ -124,7 +124,15 @@ def g_decoder(rt: GoRuntime) -> StructDecoder:
 
 def read_allgs(rt: GoRuntime) -> List[int]:
     """Addresses of every g the runtime has ever created (runtime.allgs)."""
-    return rt.read_word_slice(rt.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")
+    array, length = rt.read_slice_header(rt.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")
+    allglen = rt.symbol_address("runtime.allglen")
+    raw = rt.target.try_read(allglen, 8) if allglen else None
+    recorded = struct.unpack("<Q", raw)[0] if raw else length
+    # allgadd appends to allgs, then stores allglen: a stop in between leaves them one apart
+    if abs(recorded - length) > 1:
+        raise GoMemError(f"runtime.allgs looks corrupt: it holds {length} gs but runtime.allglen says {recorded}",
+                         "the process may be changing it right now, or the core is damaged")
+    return list(struct.unpack(f"<{length}Q", rt.target.read(array, 8 * length))) if length else []
 
 
 def read_goroutine(rt: GoRuntime, address: int, data: Optional[bytes] = None) -> Optional[Goroutine]:

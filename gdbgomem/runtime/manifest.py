@@ -29,6 +29,7 @@ VARIABLES = (
     "runtime.allgs", "runtime.allm", "runtime.allp", "runtime.mheap_", "runtime.m0", "runtime.work",
     "runtime.firstmoduledata", "runtime.buildVersion", "runtime.waitReasonStrings",
     "runtime.gStatusStrings", "runtime.gomaxprocs", "runtime.iscgo",
+    "runtime.allglen",  # checks allgs' length
     "internal/runtime/gc.SizeClassToSize", "internal/runtime/gc.SizeClassToNPages",  # 1.25+
     "runtime.class_to_size", "runtime.class_to_allocnpages",                         # 1.21-1.24
 )

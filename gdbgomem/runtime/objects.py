@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES, LOG_HEAP_ARENA_BYTES,
                                        PAGES_PER_ARENA)
@@ -20,6 +21,9 @@ from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_
 
 INLINE_MARK_BYTES = 128   # sizeof(spanInlineMarkBits), Green Tea GC (mgcmark_greenteagc.go)
 MAX_TYPE_NAME = 1 << 12
+# pointer words decoded per object: a 512 KiB prefix says what the object holds; a list for
+# every word of a 1 GiB object (or of a corrupt elemsize) would cost seconds and say no more
+MAX_POINTER_WORDS = 1 << 16
 TFLAG_EXTRA_STAR = 1 << 1        # abi.TFlagExtraStar: the name is stored with a leading '*'
 TFLAG_GC_MASK_ON_DEMAND = 1 << 4  # abi.TFlagGCMaskOnDemand (1.24+): GCData points to a pointer
 
@@ -79,6 +83,10 @@ def object_at(rt: GoRuntime, span: Span, address: int) -> Optional[HeapObject]:
     """The object slot of an in-use span holding address; None past the last slot."""
     if span.state != "inuse" or not span.elemsize or not span.base <= address < span.base + span.nelems * span.elemsize:
         return None
+    broken = [why for field_name, why in span.flaws.items() if field_name in ("nelems", "bytes")]
+    if broken:  # slots computed from these fields would lie anywhere
+        raise GoMemError(f"the mspan at 0x{span.address:x} is corrupt: {'; '.join(broken)}",
+                         "the memory of the process or core is damaged here; go-spans lists the other spans")
     index = (address - span.base) // span.elemsize
     base = span.base + index * span.elemsize
     allocated = index < span.freeindex or _bit(rt, span.alloc_bits, index)
@@ -93,7 +101,9 @@ def _bit(rt: GoRuntime, bitmap: int, index: int) -> bool:
 
 
 def _pointer_words(rt: GoRuntime, obj: HeapObject) -> None:
-    span, words = obj.span, obj.span.elemsize // 8
+    span, words = obj.span, min(obj.span.elemsize // 8, MAX_POINTER_WORDS)
+    if words < obj.span.elemsize // 8:
+        obj.notes.append(f"pointer words of the first {8 * words // 1024} KiB only")
     where = pointer_bits_location(rt, span)
     obj.pointer_source = where
     if where.startswith("none"):

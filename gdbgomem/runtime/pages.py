@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
+from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import HEAP_ADDR_BITS, PALLOC_CHUNK_PAGES, SUMMARY_LEVEL_BITS, SUMMARY_LEVELS
@@ -68,7 +69,27 @@ class PageAllocator:
         array, length = self.rt.read_slice_header(self.address + self.layout.offset("inUse.ranges"),
                                                     MAX_RANGES, "pageAlloc.inUse")
         data = self.rt.target.read(array, 16 * length) if length else b""
-        return [struct.unpack_from("<QQ", data, 16 * i) for i in range(length)]
+        ranges = [struct.unpack_from("<QQ", data, 16 * i) for i in range(length)]
+        why = self._flaw(ranges)
+        if why:
+            raise GoMemError(f"pageAlloc.inUse is corrupt: {why}",
+                             "the memory of the process or core is damaged here; go-spans and go-goroutines do not read it")
+        return ranges
+
+    def _flaw(self, ranges: List[Tuple[int, int]]) -> Optional[str]:
+        """Why these cannot be the heap's ranges: the runtime keeps them sorted and disjoint, and
+        allocates the chunk table of every chunk in them when it grows the heap (mpagealloc.go grow)."""
+        l1_table = self.rt.target.read(self.address + self.layout.offset("chunks"), 8 * self.l1_entries)
+        previous = 0
+        for base, limit in ranges:
+            if not previous <= base < limit:
+                return f"range [0x{base:x}, 0x{limit:x}) is empty or out of order"
+            previous = limit
+            first, last = self.chunk_index(base) >> self.l2_bits, self.chunk_index(limit - 1) >> self.l2_bits
+            for l1 in range(first, last + 1):
+                if l1 >= self.l1_entries or not struct.unpack_from("<Q", l1_table, 8 * l1)[0]:
+                    return f"range [0x{base:x}, 0x{limit:x}) has chunks without a chunk table"
+        return None
 
     def chunks(self, base: int, limit: int) -> Iterator[Tuple[int, bytes]]:
         """(chunk index, pallocData bytes or b"" if unreadable) for every chunk overlapping [base, limit)."""

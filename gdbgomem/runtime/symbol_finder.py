@@ -28,6 +28,7 @@ from gdbgomem.runtime.pclntab import PclnTab
 # references, offset of that reference into the global); the first rule that resolves wins
 RULES: Dict[str, Sequence[Tuple[str, int, int]]] = {
     "runtime.allgs": (("runtime.forEachG", 1, 0),),
+    "runtime.allglen": (("runtime.forEachGRace", 0, 0),),
     "runtime.allm": (("runtime.mexit", 3, 0),),
     "runtime.allp": (("runtime.preemptall", 0, 0), ("runtime.gcMarkTinyAllocs", 0, 0)),
     "runtime.mheap_": (("runtime.(*mcache).allocLarge", 0, 0), ("runtime.allocmcache.func1", 0, 0)),

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools import fixtures, hostrun
+from devtools.core_mutations import PatchedTarget, places
 from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import execute
 from gdbgomem.errors import GoMemError
@@ -25,29 +26,6 @@ BY_NAME = {c.name: c for c in COMMANDS}
 RUN = ["go-info --json", "go-goroutines --json", "go-threads --json", "go-stack 1 --json", "go-bt --all --json",
        "go-heap --json", "go-spans --json", "go-arenas --json", "go-pages --json", "go-span 0xc000010000 --json"]
 SECONDS_PER_COMMAND = 20
-
-
-class PatchedTarget(CoreTarget):
-    """A core whose memory reads, one by one or in bulk, see some bytes replaced."""
-
-    def __init__(self, base: CoreTarget, patches):
-        self.__dict__.update(base.__dict__)
-        self.patches = patches
-
-    def read(self, address, size):
-        return self.patched(address, super().read(address, size))
-
-    def read_many(self, regions):
-        return [self.patched(address, data) if data is not None else None
-                for (address, _size), data in zip(regions, super().read_many(regions))]
-
-    def patched(self, address, data):
-        data = bytearray(data)
-        for at, value in self.patches:
-            lo, hi = max(address, at), min(address + len(data), at + len(value))
-            if lo < hi:
-                data[lo - address:hi - address] = value[lo - at:hi - at]
-        return bytes(data)
 
 
 @pytest.fixture(scope="module")
@@ -64,28 +42,6 @@ def core(tmp_path_factory, ptrace_allowed):
     path.unlink()
 
 
-def places(target: CoreTarget):
-    """Words whose corruption reaches every decoder: slice headers, list links, pointers."""
-    proc = GoRuntime(target)
-    mheap = proc.layout("runtime.mheap")
-    base = proc.global_address("runtime.mheap_")
-    allgs = proc.global_address("runtime.allgs")
-    allm = proc.read_word(proc.global_address("runtime.allm"))
-    first_g = proc.read_word(proc.read_word(allgs))
-    spans = proc.read_word(base + mheap.offset("allspans"))
-    return {
-        "allgs.array": allgs, "allgs.len": allgs + 8, "allgs.cap": allgs + 16,
-        "allm": proc.global_address("runtime.allm"),
-        "m.alllink": allm + proc.layout("runtime.m").offset("alllink"),
-        "m.g0": allm, "g.stack.lo": first_g, "g.stack.hi": first_g + 8,
-        "g.sched.sp": first_g + proc.layout("runtime.g").offset("sched.sp"),
-        "g.sched.pc": first_g + proc.layout("runtime.g").offset("sched.pc"),
-        "allspans.len": base + mheap.offset("allspans") + 8, "allspans[0]": spans, "allspans[1]": spans + 8,
-        "pages.inUse.len": base + mheap.offset("pages") + proc.layout("runtime.pageAlloc").offset("inUse.ranges") + 8,
-        "arenas[0]": base + mheap.offset("arenas"),
-    }
-
-
 WORDS = st.one_of(st.sampled_from([0, 1, 7, 1 << 20, 1 << 32, 1 << 40, (1 << 63) - 1, (1 << 64) - 1,
                                    0xc000000000]), st.integers(0, (1 << 64) - 1))
 
@@ -96,10 +52,10 @@ def test_corrupt_structures_never_escape(core, data):
     where = places(core)
     names = data.draw(st.lists(st.sampled_from(sorted(where)), min_size=1, max_size=3, unique=True))
     patches = [(where[name], struct.pack("<Q", data.draw(WORDS))) for name in names]
-    if "m.alllink" in names:  # half the time, a cycle: the M links to itself
+    if "m[0].alllink" in names:  # half the time, a cycle: the M links to itself
         if data.draw(st.booleans()):
             allm = GoRuntime(core).read_word(where["allm"])
-            patches.append((where["m.alllink"], struct.pack("<Q", allm)))
+            patches.append((where["m[0].alllink"], struct.pack("<Q", allm)))
     proc = GoRuntime(PatchedTarget(core, patches))
     for line in RUN:
         name, _, argument = line.partition(" ")
@@ -119,9 +75,9 @@ def run(target, line):
 @pytest.mark.parametrize("lo_of", [lambda hi: hi + 0x1000, lambda hi: hi - (2 << 30)], ids=["lo-above-hi", "2GiB"])
 def test_a_stack_that_cannot_be_is_shown_corrupt_with_its_raw_value(core, lo_of):
     where = places(core)
-    hi = GoRuntime(core).read_word(where["g.stack.hi"])
+    hi = GoRuntime(core).read_word(where["g[0].stack_hi"])
     lo = lo_of(hi)
-    patched = PatchedTarget(core, [(where["g.stack.lo"], struct.pack("<Q", lo))])
+    patched = PatchedTarget(core, [(where["g[0].stack_lo"], struct.pack("<Q", lo))])
     rows = {g["goid"]: g for g in json.loads(run(patched, "go-goroutines --json"))["goroutines"]}
     bad = next(g for g in rows.values() if g["stack_lo"] == lo)
     assert bad["stack_size"] == hi - lo and "stack_size" in bad["corrupt"]
@@ -145,3 +101,25 @@ def test_a_span_whose_fields_contradict_is_shown_corrupt(core):
     assert [a for a, s in rows.items() if s["corrupt"]] == [span.address]
     assert f"allocCount {span.nelems + 5} is above nelems {span.nelems}" in run(patched, f"go-span {span.base}")
     assert "corrupt" in run(patched, "go-spans --limit 0") and "corrupt" not in run(core, "go-spans --limit 0")
+
+
+def one_line_error(target, line) -> str:
+    started = time.monotonic()
+    with pytest.raises(GoMemError) as raised:
+        run(target, line)
+    assert time.monotonic() - started < 2, line
+    return str(raised.value)
+
+
+def test_what_the_fuzz_benchmark_found_ends_in_one_line_quickly(core):
+    """bench/fuzz_cores.py found these taking minutes: each is now a one-line error."""
+    where, rt = places(core), GoRuntime(core)
+    span = next(s for s in all_spans(rt) if s.state == "inuse" and s.nelems > 1)
+    nelems = rt.layout("runtime.mspan").member("nelems")
+    most = ((1 << 8 * nelems.size) - 1).to_bytes(nelems.size, "little")
+    huge = PatchedTarget(core, [(span.address + nelems.offset, most)])
+    assert "is corrupt" in one_line_error(huge, f"go-span {span.base} --json")
+    anywhere = PatchedTarget(core, [(where["pageAlloc.inUse.ranges"], struct.pack("<Q", where["allm"]))])
+    assert "pageAlloc.inUse is corrupt" in one_line_error(anywhere, "go-pages --json")
+    many = PatchedTarget(core, [(where["allgs.len"], struct.pack("<QQ", 40_000_000, 40_000_000))])
+    assert "runtime.allglen" in one_line_error(many, "go-info --json")
