@@ -49,6 +49,10 @@ OURS_COMMAND = "go-goroutines --json"
 # Informational: the same walk of every goroutine, but one row serialized, which
 # separates decoding from building and encoding 100k JSON rows.
 DECODE_ONLY_COMMAND = "go-goroutines --json --limit 1"
+# The whole text table, and the default view (the first 200 rows of it), as a user at a terminal sees them.
+TEXT_ALL_COMMAND = "go-goroutines --limit 0"
+TEXT_DEFAULT_COMMAND = "go-goroutines"
+GOAL_TEXT_RATIO = 15.0
 PEER_COMMAND = "info goroutines"
 # A line of runtime-gdb.py's `info goroutines`: "* 17 syscall  runtime.notetsleepg".
 PEER_LINE = re.compile(r"^[ *] (\d+) ")
@@ -157,6 +161,14 @@ def check_ours(text: str, truth: dict) -> dict:
     return {"rows": len(rows), "system": len(system), "user": user, "goids": {g["goid"] for g in rows}}
 
 
+def check_text(text: str, rows: int, total: int, command: str) -> None:
+    """The text table: a header, one line per goroutine shown, and the total in the last line."""
+    lines = [line for line in text.splitlines() if re.match(r"^\d+ ", line)]
+    if len(lines) != rows or not text.rstrip().splitlines()[-1].startswith(f"{total} goroutines: "):
+        raise BenchError(f"{command!r} printed {len(lines)} goroutine lines (expected {rows}) "
+                         f"and ended {text.rstrip().splitlines()[-1][:80]!r} (expected the total {total})")
+
+
 def check_peer(text: str, ours: dict) -> dict:
     """runtime-gdb.py's info goroutines: one line per goroutine, the same goroutines as ours."""
     goids = []
@@ -194,7 +206,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.perf_counter()
     fixture = fixtures.start("goroutines", args.go, ["-park", str(args.goroutines)], timeout=TIMEOUT)
     samples: Dict[str, List[float]] = {"attach_alone_s": [], "ours_inside_s": [], "ours_wall_s": [],
-                                       "ours_decode_only_inside_s": [], "peer_inside_s": [], "peer_wall_s": [],
+                                       "ours_decode_only_inside_s": [], "ours_text_all_inside_s": [],
+                                       "ours_text_default_inside_s": [], "peer_inside_s": [], "peer_wall_s": [],
                                        "lldb_attach_alone_s": [], "lldb_inside_s": [], "lldb_wall_s": []}
     profile = None
     try:
@@ -219,6 +232,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                     raise BenchError(f"{DECODE_ONLY_COMMAND!r} counts {lean_total} goroutines, "
                                      f"{OURS_COMMAND!r} listed {counts['rows']}")
                 samples["ours_decode_only_inside_s"].append(lean["inside_s"])
+
+                for command, key, rows in ((TEXT_ALL_COMMAND, "ours_text_all_inside_s", counts["rows"]),
+                                           (TEXT_DEFAULT_COMMAND, "ours_text_default_inside_s", 200)):
+                    text = timed_command(workdir, fixture.pid, command, load_ours=True)
+                    check_text(text.pop("output"), rows, counts["rows"], command)
+                    samples[key].append(text["inside_s"])
 
                 peer = timed_command(workdir, fixture.pid, PEER_COMMAND, load_ours=False,
                                      setup=[f"source {runtime_gdb}"])
@@ -247,10 +266,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     beyond = med["ours_wall_s"] - med["attach_alone_s"]
     lldb_beyond = med["lldb_wall_s"] - med["lldb_attach_alone_s"]
     ratio = med["peer_inside_s"] / med["ours_inside_s"]
+    text_ratio = med["peer_inside_s"] / med["ours_text_all_inside_s"]
     goals = {
         "ours_beyond_attach_le_0_5_s": {"goal": GOAL_BEYOND_ATTACH_S, "value": beyond,
                                         "pass": beyond <= GOAL_BEYOND_ATTACH_S},
         "ratio_peer_over_ours_ge_40": {"goal": GOAL_RATIO, "value": ratio, "pass": ratio >= GOAL_RATIO},
+        "text_ratio_peer_over_ours_ge_15": {"goal": GOAL_TEXT_RATIO, "value": text_ratio,
+                                            "pass": text_ratio >= GOAL_TEXT_RATIO},
         "lldb_beyond_attach_le_1_s": {"goal": GOAL_LLDB_BEYOND_ATTACH_S, "value": lldb_beyond,
                                       "pass": lldb_beyond <= GOAL_LLDB_BEYOND_ATTACH_S},
     }
@@ -263,8 +285,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         ("ours: go-goroutines --json inside gdb (s)", f"{med['ours_inside_s']:.3f}"),
         ("ours: beyond attach (s)", f"{beyond:.3f}"),
         ("(info) ours --limit 1: walk all, 1 row (s)", f"{med['ours_decode_only_inside_s']:.3f}"),
+        ("ours: go-goroutines --limit 0, the whole text table (s)", f"{med['ours_text_all_inside_s']:.3f}"),
+        ("ours: go-goroutines, the default 200 rows (s)", f"{med['ours_text_default_inside_s']:.3f}"),
         ("runtime-gdb.py info goroutines inside gdb (s)", f"{med['peer_inside_s']:.3f}"),
         ("ratio peer/ours (inside gdb)", f"{ratio:.1f}x"),
+        ("ratio peer/ours, the whole text table", f"{text_ratio:.1f}x"),
+        (f"goal: text ratio >= {GOAL_TEXT_RATIO:.0f}x", verdict(goals["text_ratio_peer_over_ours_ge_15"]["pass"])),
         (f"goal: ours <= {GOAL_BEYOND_ATTACH_S} s beyond attach", verdict(goals["ours_beyond_attach_le_0_5_s"]["pass"])),
         (f"goal: ratio >= {GOAL_RATIO:.0f}x", verdict(goals["ratio_peer_over_ours_ge_40"]["pass"])),
         ("lldb attach alone (s)", f"{med['lldb_attach_alone_s']:.3f}"),
@@ -288,10 +314,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         "fixture": {"park": args.goroutines, "num_goroutine": truth["num_goroutine"],
                     "listed": counts["rows"], "system_goroutines": counts["system"],
                     "peer_lines": peer_counts["lines"]},
-        "commands": {"ours": OURS_COMMAND, "ours_decode_only": DECODE_ONLY_COMMAND, "peer": f"source {runtime_gdb.relative_to(fixtures.goroot(args.go))}; "
+        "commands": {"ours": OURS_COMMAND, "ours_decode_only": DECODE_ONLY_COMMAND, "ours_text_all": TEXT_ALL_COMMAND,
+                     "ours_text_default": TEXT_DEFAULT_COMMAND, "peer": f"source {runtime_gdb.relative_to(fixtures.goroot(args.go))}; "
                                                   f"{PEER_COMMAND}"},
         "repeat": args.repeat,
         "median": {**med, "ours_beyond_attach_s": beyond, "ratio_peer_over_ours": ratio,
+                   "text_ratio_peer_over_ours": text_ratio,
                    "lldb_beyond_attach_s": lldb_beyond},
         "samples": samples,
         "goals": goals,

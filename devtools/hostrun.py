@@ -86,7 +86,17 @@ def lldb_init_script() -> Path:
     return path
 
 
-def run_lldb(target: Sequence[str], commands: Sequence[str], timeout: float = 300) -> Dict[int, str]:
+def text_env(columns: Optional[int]) -> Dict[str, str]:
+    """The environment of a host writing into a pipe: text fitted to `columns` (COLUMNS), or
+    not at all, whatever the COLUMNS of the shell that runs the tests."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns:
+        env["COLUMNS"] = str(columns)
+    return env
+
+
+def run_lldb(target: Sequence[str], commands: Sequence[str], timeout: float = 300,
+             columns: Optional[int] = None) -> Dict[int, str]:
     """Output of each command in one batch lldb session, keyed by index (like run_gdb).
 
     The commands are sourced from a file, each after a `script print` marker, with lldb told
@@ -101,7 +111,7 @@ def run_lldb(target: Sequence[str], commands: Sequence[str], timeout: float = 30
             *target, "-s", str(lldb_init_script()), "-s", script.name]
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=text_env(columns))
     finally:
         os.unlink(script.name)
     parts = split(proc.stdout, len(commands))
@@ -131,12 +141,13 @@ print("{MARK}end")
 """
 
 
-def run_standalone(binary: Path, core: Path, commands: Sequence[str], timeout: float = 300) -> Dict[int, str]:
+def run_standalone(binary: Path, core: Path, commands: Sequence[str], timeout: float = 300,
+                   columns: Optional[int] = None) -> Dict[int, str]:
     """Output of each command run on a core without a debugger, keyed by index (like run_gdb)."""
     argv = [str(ROOT / ".venv" / "bin" / "python"), "-u", "-c", _STANDALONE_DRIVER, str(binary), str(core),
             *commands]
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, env=text_env(columns))
     return split(proc.stdout, len(commands))
 
 

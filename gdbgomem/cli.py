@@ -18,11 +18,9 @@ def _import_roots() -> List[str]:
     """Directories that must be on sys.path for gdbgomem and its dependencies to import."""
     import capstone
     import elftools
-    import pygments
-    import tabulate
 
     roots = []
-    for module in (sys.modules["gdbgomem"], tabulate, pygments, elftools, capstone):
+    for module in (sys.modules["gdbgomem"], elftools, capstone):
         path = os.path.dirname(os.path.abspath(module.__file__))
         root = os.path.dirname(path) if os.path.basename(module.__file__) == "__init__.py" else path
         if root not in roots:

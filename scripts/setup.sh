@@ -33,7 +33,7 @@ if [ ! -x .venv/bin/python ]; then
     say "creating .venv"
     "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c 'import gdbgomem, pytest, pexpect, tabulate, pygments' 2>/dev/null \
+if ! .venv/bin/python -c 'import gdbgomem, pytest, pexpect, elftools, capstone' 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
     say "installing gdbgomem and test dependencies into .venv"
     pip_install -e '.[test]'

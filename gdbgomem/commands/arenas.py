@@ -22,8 +22,8 @@ class ArenasCommand(Command):
 
     def add_arguments(self, parser):
         parser.add_argument("--map", action="store_true", help="draw each arena's pages as a row of characters")
-        parser.add_argument("--columns", type=positive_int, default=MAP_COLUMNS, metavar="N",
-                            help=f"characters per map row (default {MAP_COLUMNS})")
+        parser.add_argument("--columns", type=positive_int, metavar="N",
+                            help=f"characters per map row (default: what fits the terminal, at most {MAP_COLUMNS})")
         parser.add_argument("--pages", type=positive_int, default=PAGES_PER_CHAR, metavar="N",
                             help=f"pages per character (default {PAGES_PER_CHAR}); a character shows the most "
                                  "common kind among its pages, in-use pages winning ties")
@@ -36,20 +36,32 @@ class ArenasCommand(Command):
              "pages_in_use": a.pages_in_use, "span_starts_in_use": a.span_starts_in_use,
              "span_starts_marked": a.span_starts_marked, **({"map": maps[a.index]} if args.map else {})}
             for a in arenas]})
-        rows = [[Styled(hexaddr(a.base), "address"), f"{a.l1}/{a.l2}", hexaddr(a.address), a.spans,
+        rows = [[Styled(hexaddr(a.base), "address"), f"{a.l1}/{a.l2}", Styled(hexaddr(a.address), "address"), a.spans,
                  f"{a.pages_in_use} ({humanize(a.pages_in_use * 8192)})", a.span_starts_in_use, a.span_starts_marked]
                 for a in arenas]
         report.add(Table(["BASE", "L1/L2", "HEAPARENA", "SPANS", "PAGES IN USE", "PAGEINUSE BITS", "PAGEMARKS BITS"],
-                         rows))
+                         rows, drop_order=("PAGEMARKS BITS", "PAGEINUSE BITS", "L1/L2")))
         if args.map:
-            group, columns = max(1, args.pages), max(1, args.columns)
+            group = max(1, args.pages)
             for a in arenas:
+                columns = max(1, args.columns) if args.columns else map_columns(a.base, args.width)
                 report.add("")
                 report.blocks.extend(map_rows(maps[a.index], a.base, group, columns))
-            report.add(f"# heap in use  s stacks/manual  . free  ~ free, returned to the OS  (blank) not grown into; "
-                       f"1 character = {group} pages = {humanize(group * 8192)}")
+            padded = any("p" in kinds for kinds in maps.values())
+            report.add("# heap in use  s stacks/manual  . free  ~ free, returned to the OS  "
+                       + ("p random padding before the heap's start (1.26+)  " if padded else "")
+                       + f"(blank) not grown into; 1 character = {group} pages = {humanize(group * 8192)}")
         report.add(f"{len(arenas)} arenas")
         return report
+
+
+def map_columns(base: int, width: int) -> int:
+    """Map characters per row that fit width beside the row's address: a power of two, so a
+    row stays a round share of the arena (64 characters of 8 pages: one 4 MiB pallocChunk)."""
+    columns = MAP_COLUMNS
+    while width and columns > 16 and len(f"{hexaddr(base)} |") + columns + 1 > width:
+        columns //= 2
+    return columns
 
 
 def map_rows(kinds: str, base: int, group: int, columns: int) -> list:
@@ -57,6 +69,6 @@ def map_rows(kinds: str, base: int, group: int, columns: int) -> list:
     chars = []
     for start in range(0, len(kinds), group):
         chunk = kinds[start:start + group]
-        chars.append(max("#s~. ", key=chunk.count))  # max keeps the first of equal counts: in-use wins ties
+        chars.append(max("#s~.p ", key=chunk.count))  # max keeps the first of equal counts: in-use wins ties
     return [f"{hexaddr(base + row * group * 8192)} |{''.join(chars[row:row + columns])}|"
             for row in range(0, len(chars), columns)]

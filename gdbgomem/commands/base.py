@@ -66,8 +66,9 @@ class Command:
 
 
 def execute(command: Command, argument_string: str, get_runtime: Callable[[], GoRuntime],
-            color: bool) -> str:
-    """Parse, run and render one command line; raises GoMemError for the user to see."""
+            color: bool, width: int = 0) -> str:
+    """Parse, run and render one command line, text fitted to width columns (0: no limit);
+    raises GoMemError for the user to see."""
     try:
         argv: List[str] = shlex.split(argument_string or "")
     except ValueError as exc:
@@ -76,12 +77,13 @@ def execute(command: Command, argument_string: str, get_runtime: Callable[[], Go
         args = command.parser().parse_args(argv)
     except HelpRequested as shown:
         return shown.text.rstrip("\n")
+    args.width = width  # what the text must fit, for a command that draws to it (go-arenas --map)
     rt = None
     if command.needs_go:  # go-help needs no program, and no debugger target either
         rt = get_runtime()
         rt.check(need_process=command.needs_process)
     report = command.run(rt, args)
-    return render_json(report) if args.json else render_text(report, color)
+    return render_json(report) if args.json else render_text(report, color, width)
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,13 @@ class Outcome:
 
 
 def run_for_user(command: Command, argument_string: str, get_runtime: Callable[[], GoRuntime], color: bool,
-                 debug: bool = False, debug_hint: str = "") -> Outcome:
+                 debug: bool = False, debug_hint: str = "", width: int = 0) -> Outcome:
     """execute(), with every failure turned into `gdbgomem: <cause> (<what to do>)`.
 
     A GoMemError is the user's to act on; anything else is a bug of gdbgomem, reported
     in one line too so the debugger session goes on (with debug, its traceback first)."""
     try:
-        return Outcome(output=execute(command, argument_string, get_runtime, color))
+        return Outcome(output=execute(command, argument_string, get_runtime, color, width))
     except GoMemError as exc:
         return Outcome(error=f"gdbgomem: {exc}")
     except KeyboardInterrupt:

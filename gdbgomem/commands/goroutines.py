@@ -10,19 +10,23 @@ from typing import List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import CORRUPT, RawJsonArray, Report, Styled, Table
+from gdbgomem.render.report import CORRUPT, RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
+from gdbgomem.runtime.goroutines import Goroutine, decoded_goroutines, find_goroutine, locate_code
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import MAX_STACK_BYTES
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.threads import all_threads, attach_threads, thread_of_goroutine
 
 TEXT_LIMIT = 200  # text rows shown when --limit is not given; JSON holds every row
+# the columns a narrow terminal loses first: go-g GOID shows them all
+NARROW_DROPS = ("STACK LO", "CREATED BY", "LABELS", "M/TID", "FUNCTION", "USED")
 
 
 def listing(rt: GoRuntime) -> List[Goroutine]:
-    goroutines = all_goroutines(rt)
+    """Every goroutine, with the thread of those running. Where each one's code is, the
+    caller looks up (locate_code) for the goroutines it filters on or shows."""
+    goroutines = decoded_goroutines(rt)
     attach_threads(rt, goroutines)
     return goroutines
 
@@ -131,6 +135,63 @@ class RowEncoder:
         return RawJsonArray([row(g) for g in goroutines])
 
 
+class TextRows:
+    """go-goroutines table rows. As with RowEncoder, the cells that goroutines parked at the
+    same place share (status, wait, function, user frame, creator) are made once per place,
+    and sizes once per size: the whole table of 100 000 goroutines is then mostly lookups."""
+
+    def __init__(self, rt: GoRuntime):
+        self.rt = rt
+        self.now = None if rt.target.is_core else time.monotonic_ns()
+        self._places: dict = {}
+        self._sizes: dict = {}
+        self._waits: dict = {}
+
+    def size(self, n: int) -> str:
+        text = self._sizes.get(n)
+        if text is None:
+            text = self._sizes[n] = humanize(n)
+        return text
+
+    def place(self, g: Goroutine) -> tuple:
+        key = (g.status, g.scan, g.wait_reason, g.function, g.user_function, g.user_file, g.user_line, g.gopc,
+               g.goid == 1)
+        cells = self._places.get(key)
+        if cells is None:
+            where = f"{g.user_function} {_short(g.user_file)}:{g.user_line}" if g.user_function and g.user_line \
+                else (g.user_function or "-")
+            made = created_by(self.rt, g)
+            cells = self._places[key] = (
+                status_cell(g), Styled(g.function or "-", "function"), where,
+                f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-")
+        return cells
+
+    def wait(self, g: Goroutine) -> str:
+        if not g.wait_reason:
+            return "-"
+        since = g.waitsince
+        if not since or self.now is None or g.status not in ("waiting", "syscall"):
+            return g.wait_reason
+        key = (g.wait_reason, max(0, self.now - since) // 1_000_000)  # shown in tenths of seconds at most
+        text = self._waits.get(key)
+        if text is None:
+            text = self._waits[key] = f"{g.wait_reason}, {_duration(key[1] * 1_000_000)}"
+        return text
+
+    def rows(self, goroutines: List[Goroutine], labeled: bool) -> List[list]:
+        rows, size = [], self.size
+        for g in goroutines:
+            status, function, where, made = self.place(g)
+            lo, hi, sp = g.stack_lo, g.stack_hi, g.sp
+            row = [g.goid, status, self.wait(g), f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
+                   Styled(hexaddr(lo), "address"), size(hi - lo) if 0 <= hi - lo <= MAX_STACK_BYTES else CORRUPT,
+                   size(hi - sp) if lo <= sp <= hi else "-", function, where, made]
+            if labeled:
+                row.append(_labels_text(self.rt, g) if g.labels_address else "-")
+            rows.append(row)
+        return rows
+
+
 def _matches(rt: GoRuntime, g: Goroutine, args) -> bool:
     if not args.all and g.is_dead:
         return False
@@ -163,13 +224,6 @@ LABELS_SHOWN = 40  # characters of labels in a table cell
 def _labels_text(rt: GoRuntime, g: Goroutine) -> str:
     text = ",".join(f"{k}={v}" for k, v in goroutine_labels(rt, g.labels_address).items())
     return (text[:LABELS_SHOWN - 3] + "...") if len(text) > LABELS_SHOWN else (text or "-")
-
-
-def _wait_text(rt: GoRuntime, g: Goroutine) -> str:
-    if not g.wait_reason:
-        return "-"
-    waited = waited_ns(rt, g)
-    return g.wait_reason + (f", {_duration(waited)}" if waited is not None else "")
 
 
 def _duration(ns: int) -> str:
@@ -208,9 +262,12 @@ class GoroutinesCommand(Command):
                 raise GoMemError(f"go-goroutines: no status {', '.join(unknown)}",
                                  f"statuses are {', '.join(sorted(known))}")
         everything = listing(rt)
+        if args.func:
+            locate_code(rt, everything)
         chosen = [g for g in everything if _matches(rt, g, args)]
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = chosen[:limit] if limit else chosen
+        locate_code(rt, shown)
         totals = Counter(status_key(g.status) for g in chosen)
         data = {"goroutines": RowEncoder(rt).rows(shown) if args.json else [],
                 "total": len(chosen), "shown": len(shown), "by_status": dict(totals),
@@ -218,21 +275,10 @@ class GoroutinesCommand(Command):
         report = Report(data)
         if args.json:
             return report
-        rows = []
         labeled = any(g.labels_address for g in shown)  # a LABELS column only where some have labels
-        for g in shown:
-            where = f"{g.user_function} {_short(g.user_file)}:{g.user_line}" if g.user_function and g.user_line \
-                else (g.user_function or "-")
-            made = created_by(rt, g)
-            rows.append([g.goid, status_cell(g), _wait_text(rt, g),
-                         f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
-                         Styled(hexaddr(g.stack_lo), "address"), CORRUPT if g.flaws else humanize(g.stack_size),
-                         humanize(g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else "-",
-                         Styled(g.function or "-", "function"), where,
-                         f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-"]
-                        + ([_labels_text(rt, g)] if labeled else []))
         report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
-                          "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []), rows))
+                          "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []),
+                         TextRows(rt).rows(shown, labeled), drop_order=NARROW_DROPS))
         if len(shown) < len(chosen):
             report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [g.goid for g in shown if g.flaws]
@@ -269,7 +315,7 @@ class GoroutineCommand(Command):
         fields = [
             ("goroutine", f"{g.goid} at {hexaddr(g.address)}"),
             ("status", status_cell(g)),
-            ("wait reason", _wait_text(rt, g)),
+            ("wait reason", TextRows(rt).wait(g)),
             ("function", g.function or "-"),
             ("user frame", f"{g.user_function or '-'} {_short(g.user_file) or ''}:{g.user_line or ''}"
              if g.user_function else "-"),
@@ -289,7 +335,7 @@ class GoroutineCommand(Command):
             ("panic / defer", f"{'yes' if g.panic else 'no'} / {'yes' if g.defer else 'no'}"),
             ("pprof labels", ", ".join(f"{k}={v}" for k, v in data["labels"].items()) or "-"),
         ]
-        report.add(Table(["FIELD", "VALUE"], [[Styled(k, "heading"), v] for k, v in fields]))
+        report.add(fields_table(fields, ("FIELD", "VALUE")))
         return report
 
 

@@ -7,7 +7,7 @@ from typing import Dict, List
 
 from gdbgomem.commands.base import Command
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.report import Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.arenas import arena_indexes
 from gdbgomem.runtime.manifest import HEAP_ARENA_BYTES
@@ -40,12 +40,27 @@ class SizeClassesCommand(Command):
         rows = [[c.klass, c.size, c.span_bytes, c.objects, c.tail_waste, f"{c.max_waste_pct:.2f}%",
                  live_spans.get(c.klass, 0), live_objects.get(c.klass, 0)] for c in table]
         report.add(Table(["CLASS", "BYTES/OBJ", "BYTES/SPAN", "OBJECTS", "TAIL WASTE", "MAX WASTE", "LIVE SPANS",
-                          "LIVE OBJECTS"], rows, align=["right"] * 8))
+                          "LIVE OBJECTS"], rows, align=["right"] * 8,
+                         drop_order=("MAX WASTE", "TAIL WASTE", "BYTES/SPAN")))
         report.add("class 0 stands for large objects (one per span); max waste: the smallest object of the class in "
                    "every slot, plus the tail")
+        fewer = _fewer_slots(table, spans)
+        if fewer:
+            klass, slots = min(fewer.items())
+            c = next(c for c in table if c.klass == klass)
+            report.add(f"live spans of {len(fewer)} classes hold fewer objects than OBJECTS (class {klass}: {slots}, "
+                       f"not {c.objects}): a span of objects with pointers of at most 512 B keeps their heap bits "
+                       f"in its own last {c.span_bytes // 64} B (Go 1.22+)")
         if unavailable and rt.target.has_process():
             report.add(Styled(f"live counts unavailable: {unavailable}", "warning"))
         return report
+
+
+def _fewer_slots(table, spans: List[Span]) -> Dict[int, int]:
+    """Classes whose live spans hold fewer slots than the class table counts: class -> slots."""
+    objects = {c.klass: c.objects for c in table}
+    return {s.sizeclass: s.nelems for s in spans
+            if s.sizeclass and 0 < s.nelems < objects.get(s.sizeclass, 0)}
 
 
 class HeapCommand(Command):
@@ -104,5 +119,5 @@ class HeapCommand(Command):
             ["resident", f"{humanize(resident)} of the heap ranges are in RAM (/proc/PID/smaps)"
              if resident is not None else "- (a core file: no /proc to ask)"],
         ]
-        report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
+        report.add(fields_table(rows))
         return report

@@ -6,7 +6,7 @@ import struct
 
 from gdbgomem import releases
 from gdbgomem.commands.base import Command
-from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.report import Report, Styled, fields_table
 from gdbgomem.runtime.goroutines import all_goroutines
 from gdbgomem.runtime.threads import all_threads
 
@@ -56,5 +56,5 @@ class InfoCommand(Command):
             ["Ps", nprocs],
             ["GOMAXPROCS", gomaxprocs if gomaxprocs is not None else "-"],
         ]
-        report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
+        report.add(fields_table(rows))
         return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.report import Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.pages import (chunk_bits, largest_free_run, page_allocator, page_counts, search_address,
                                     summaries)
@@ -54,7 +54,7 @@ class PagesCommand(Command):
             ["searchAddr", hexaddr(data["search_address"])],
             ["largest free run", f"{run} pages ({humanize(run * pa.page)}) at {hexaddr(run_at)}" if run else "none"],
         ]
-        report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
+        report.add(fields_table(rows))
         for level in levels:
             entries = level["entries"]
             shown = entries if args.level is not None else entries[:TEXT_ENTRIES]

@@ -4,11 +4,11 @@ holding an address, with its pointer words)."""
 from __future__ import annotations
 
 import argparse
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import CORRUPT, Report, Styled, Table
+from gdbgomem.render.report import CORRUPT, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
@@ -91,11 +91,10 @@ class SpansCommand(Command):
         if args.json:
             return report
         rows = [[Styled(hexaddr(s.base), "address"), s.npages, s.state if s.state != "manual" else f"manual ({s.manual_use})",
-                 _class_text(s), s.elemsize or "-", s.nelems or "-", s.alloc_count, s.free_slots,
-                 CORRUPT if s.flaws else f"{100 * s.utilization:.0f}%", humanize(s.tail_bytes) if s.tail_bytes else "-",
-                 pointer_bits_location(rt, s)] for s in shown]
+                 _class_text(s), s.elemsize or "-", s.nelems or "-", *_use_cells(s),
+                 humanize(s.tail_bytes) if s.tail_bytes else "-", pointer_bits_location(rt, s)] for s in shown]
         report.add(Table(["BASE", "PAGES", "STATE", "CLASS", "ELEMSIZE", "SLOTS", "ALLOC", "FREE", "UTIL", "TAIL",
-                          "POINTER BITS"], rows))
+                          "POINTER BITS"], rows, drop_order=("FREE", "TAIL", "ELEMSIZE")))
         if len(shown) < len(spans):
             report.add(Styled(f"... {len(spans) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [s for s in shown if s.flaws]
@@ -117,6 +116,15 @@ class SpansCommand(Command):
                                           or s.free_slots / s.nelems < args.min_free):
             return False
         return True
+
+
+def _use_cells(s: Span) -> list:
+    """ALLOC, FREE, UTIL: only an in-use span has objects; a stack's span (manual) keeps stale counts."""
+    if s.flaws:
+        return [s.alloc_count, s.free_slots, CORRUPT]
+    if s.state != "inuse":
+        return ["-", "-", "-"]
+    return [s.alloc_count, s.free_slots, f"{100 * s.utilization:.0f}%"]
 
 
 def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
@@ -149,10 +157,24 @@ def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
              r["elemsize"] or "-", r["spans"], f"{r['objects']}/{r['capacity']}", humanize(r["bytes_in_use"]),
              humanize(r["bytes"]), humanize(r["free_slot_bytes"]), humanize(r["tail_bytes"])] for r in rows_json]
     report.add(Table(["CLASS", "KIND", "ELEMSIZE", "SPANS", "OBJECTS/SLOTS", "IN USE", "SPAN BYTES", "FREE SLOTS",
-                      "TAIL"], rows))
+                      "TAIL"], rows, drop_order=("TAIL", "FREE SLOTS", "ELEMSIZE")))
     report.add("FREE SLOTS: bytes of unallocated slots; TAIL: span bytes past the last slot. The waste inside an "
                "allocated slot (elemsize minus the size asked for) is not recorded by the runtime.")
     return report
+
+
+POINTER_WORDS_SHOWN = 64  # P or . each; a huge object's bitmap is summarized, not drawn
+
+
+def pointer_words_text(pointers: Optional[List[bool]], words: int) -> str:
+    """The object's first words as P (pointer) or . (scalar), and how many of each were read."""
+    if pointers is None:
+        return "unknown"
+    drawn = "".join("P" if p else "." for p in pointers[:POINTER_WORDS_SHOWN])
+    if len(pointers) <= POINTER_WORDS_SHOWN:
+        return drawn
+    read = f"the first {len(pointers)} of {words} words" if len(pointers) < words else f"{words} words"
+    return f"{drawn}... ({read}: {sum(pointers)} pointers)"
 
 
 def hexdump(data: bytes, base: int, pointers) -> list:
@@ -227,9 +249,9 @@ class SpanCommand(Command):
             ["marked", "yes" if obj.marked else "no"],
             ["type", f"{obj.type_name or '?'} at {hexaddr(obj.type_address)}" if obj.type_address else "-"],
             ["pointer bits", obj.pointer_source],
-            ["pointer words", "".join("P" if p else "." for p in pointers) if pointers is not None else "unknown"],
+            ["pointer words", pointer_words_text(pointers, span.elemsize // 8)],
         ]
-        report.add(Table(["", ""], [[Styled(k, "heading"), v] for k, v in rows]))
+        report.add(fields_table(rows))
         for why in span.flaws.values():
             report.add(Styled(f"corrupt span: {why}", "warning"))
         for note in obj.notes:

@@ -156,7 +156,7 @@ class StackCommand(Command):
                          Styled(hexaddr(frame.sp), "address"),
                          humanize(frame.frame_size) if frame.frame_size is not None
                          else ("inlined" if frame.inlined else "-")])
-        report.add(Table(["#", "FUNCTION", "FILE:LINE", "SP", "FRAME"], rows))
+        report.add(Table(["#", "FUNCTION", "FILE:LINE", "SP", "FRAME"], rows, cut_front=["FILE:LINE"]))
         hidden = len(frames) - (len(shown) - 1) if None in shown else 0
         report.add(f"{len(frames)} frames" + (f", {hidden} not shown (--json has them all)" if hidden else "")
                    + f"; unwinding stopped: {view.stop_reason}")

@@ -60,7 +60,7 @@ class ThreadsCommand(Command):
                 f"{hexaddr(gs.stack_lo)}-{hexaddr(gs.stack_hi)}" if gs else "-",
                 t.curg_goid, t.p_id, t.lockedg_goid, t.running_on() or "-", _state(t)])
         report.add(Table(["M", "TID", "G0 STACK", "G0 SIZE", "G0 FROM", "GSIGNAL STACK", "CURG", "P",
-                          "LOCKED G", "ON", "STATE"], rows))
+                          "LOCKED G", "ON", "STATE"], rows, drop_order=("GSIGNAL STACK", "LOCKED G", "ON", "P", "STATE")))
         without = sum(1 for t in threads if not t.procid)
         report.add(f"{len(threads)} Ms" + (f", {without} of them extra Ms without an OS thread (kept for cgo "
                                            "callbacks)" if without else ""))

@@ -22,7 +22,7 @@ from gdbgomem.elf.corefile import CoreFile, build_mismatch
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import MemoryReadError
 from gdbgomem.hosts import gdb_goroutine, procfs
-from gdbgomem.render.text import color_wanted
+from gdbgomem.render.terminal import color_wanted, fitted
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.target import Target, ThreadRegs
@@ -297,7 +297,8 @@ class GdbCommand(gdb.Command):
 
     def invoke(self, argument, from_tty):
         outcome = run_for_user(self.command, argument, current_runtime, color_wanted(_color.value, os.isatty(1)),
-                               debug=_debug.value, debug_hint="set gdbgomem-debug on for the traceback")
+                               debug=_debug.value, debug_hint="set gdbgomem-debug on for the traceback",
+                               width=fitted(gdb.parameter("width")))  # `set width N`; unlimited in batch mode
         if outcome.error is not None:
             raise gdb.GdbError(outcome.error)
         gdb.write(outcome.output)

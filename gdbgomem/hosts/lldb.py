@@ -21,7 +21,7 @@ from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.errors import GoMemError, MemoryReadError
 from gdbgomem.hosts import procfs
-from gdbgomem.render.text import color_wanted
+from gdbgomem.render.terminal import color_wanted, fitted, output_width
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.target import Target, ThreadRegs
@@ -207,9 +207,11 @@ class _LldbCommand:
 
     def __call__(self, debugger, argument, exe_ctx, result):
         color = color_wanted(os.environ.get("GDBGOMEM_COLOR", "auto"), os.isatty(1))
+        # lldb's term-width setting on a terminal, else COLUMNS; no limit into a file or pipe
+        width = fitted(debugger.GetTerminalWidth()) if os.isatty(1) else output_width(False)
         outcome = run_for_user(self.command, argument, lambda: current_runtime(debugger), color,
                                debug=bool(os.environ.get("GDBGOMEM_DEBUG")),
-                               debug_hint="GDBGOMEM_DEBUG=1 prints the traceback")
+                               debug_hint="GDBGOMEM_DEBUG=1 prints the traceback", width=width)
         if outcome.error is not None:
             result.SetError(outcome.error)
         else:

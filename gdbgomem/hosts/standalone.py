@@ -21,7 +21,7 @@ from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.corefile import CoreFile, build_mismatch
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.render.text import color_wanted
+from gdbgomem.render.terminal import color_wanted, output_width
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.target import Target, ThreadRegs
@@ -146,7 +146,7 @@ def run_command(rt: GoRuntime, words: List[str]) -> bool:
     argument = " ".join(shlex.quote(w) for w in words[1:])
     outcome = run_for_user(command, argument, lambda: rt, color_wanted("auto", sys.stdout.isatty()),
                            debug=bool(os.environ.get("GDBGOMEM_DEBUG")),
-                           debug_hint="GDBGOMEM_DEBUG=1 prints the traceback")
+                           debug_hint="GDBGOMEM_DEBUG=1 prints the traceback", width=output_width(sys.stdout.isatty()))
     if outcome.error is not None:
         print(outcome.error, file=sys.stderr)
         return False

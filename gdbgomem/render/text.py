@@ -1,39 +1,18 @@
-"""Report -> terminal text: tabulate tables, pygments colors, target strings made safe."""
+"""Report -> text for a terminal (tables fitted to its width, colors, safe strings) or JSON."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
+import textwrap
+
 from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
-
-# Semantic style -> pygments console color.
-STYLE_COLORS = {
-    "status.running": "green", "status.runnable": "cyan", "status.syscall": "magenta",
-    "status.waiting": "yellow", "status.dead": "gray", "status.other": "brightred",
-    "address": "blue", "heading": "bold", "warning": "brightred", "muted": "gray",
-    "selected": "brightgreen", "function": "brightcyan",
-}
-
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from gdbgomem.render.table_text import plain, table_lines
+from gdbgomem.render.terminal import paint, sanitize
 
 
-def sanitize(text: str) -> str:
-    """Escape control characters (ANSI escapes included) in strings read from the target."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def color_wanted(setting: str = "auto", is_tty: bool = False) -> bool:
-    """on/off force it; auto colors only a terminal, and never when NO_COLOR is set."""
-    if setting == "on":
-        return True
-    if setting == "off" or os.environ.get("NO_COLOR"):
-        return False
-    return is_tty
-
-
-def render_text(report: Report, color: bool) -> str:
-    return "\n".join(_block(block, color) for block in report.blocks)
+def render_text(report: Report, color: bool, width: int = 0) -> str:
+    """The report's blocks as text; tables fitted to width columns when width > 0."""
+    return "\n".join(_block(block, color, width) for block in report.blocks)
 
 
 def render_json(report: Report) -> str:
@@ -52,27 +31,23 @@ def render_json(report: Report) -> str:
     return "".join(parts)
 
 
-def _cell(value, color: bool) -> str:
-    from pygments.console import colorize  # imported on use: JSON output never needs it
-    if value is None:
-        return "-"
-    if isinstance(value, Styled):
-        text = sanitize(value.text)
-        name = STYLE_COLORS.get(value.style)
-        return colorize(name, text) if color and name and text else text
-    return sanitize(str(value))
-
-
-def _block(block, color: bool) -> str:
+def _block(block, color: bool, width: int) -> str:
     if isinstance(block, Table):
-        from tabulate import tabulate  # imported on use: it pulls in importlib.metadata (30 ms)
-        rows = [[_cell(c, color) for c in row] for row in block.rows]
-        headers = [_cell(Styled(h, "heading"), color) for h in block.headers] if any(block.headers) else ()
-        align = list(block.align) if block.align else None
-        return tabulate(rows, headers=headers, tablefmt="plain", colalign=align, disable_numparse=True)
-    if isinstance(block, list):
-        return "".join(_cell(c, color) for c in block)
-    return _cell(block, color)
+        return "\n".join(table_lines(block, color, width))
+    cells = block if isinstance(block, list) else [block]
+    texts = [sanitize(plain(c)) for c in cells]
+    if width and any(len(line) > width for line in "".join(texts).split("\n")):
+        # wrapped as plain text: a long line's colors would not survive the breaks
+        joined = "".join(texts).split("\n")
+        return "\n".join(wrapped for line in joined for wrapped in (_wrap_line(line, width) or [""]))
+    return "".join(paint(t, c.style if type(c) is Styled and color else None) for t, c in zip(texts, cells))
+
+
+def _wrap_line(line: str, width: int) -> list:
+    """A long line broken at spaces, its continuation lines indented like the line plus two."""
+    indent = " " * (len(line) - len(line.lstrip()))
+    return textwrap.wrap(line, width, subsequent_indent=indent + "  ", break_on_hyphens=False,
+                         drop_whitespace=True)
 
 
 def humanize(size: int) -> str:

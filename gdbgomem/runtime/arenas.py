@@ -76,9 +76,10 @@ def all_arenas(rt: GoRuntime) -> List[Arena]:
 
 def page_kinds(rt: GoRuntime, arena: Arena) -> str:
     """One character per page: '#' heap in use, 's' stack or other manual span, '.' free,
-    '~' free and scavenged (returned to the OS), ' ' outside the heap's grown ranges."""
+    '~' free and scavenged (returned to the OS), 'p' the random padding before the heap's
+    first object (1.26+: allocated and scavenged, never used), ' ' outside the heap's grown ranges."""
     by_address = spans_by_address(rt)
-    free, scavenged = _free_bits(rt, arena)
+    free, scavenged, padding = _free_bits(rt, arena)
     size = page_size(rt)
     kinds = []
     for page, span_address in enumerate(arena.page_spans):
@@ -92,16 +93,18 @@ def page_kinds(rt: GoRuntime, arena: Arena) -> str:
             kinds.append("~")
         elif page in free:
             kinds.append(".")
+        elif page in padding:
+            kinds.append("p")
         else:
             kinds.append(" ")
     return "".join(kinds)
 
 
 def _free_bits(rt: GoRuntime, arena: Arena):
-    """Pages of the arena inside the heap's ranges that the page allocator has free,
-    and those of them scavenged."""
+    """Pages of the arena inside the heap's ranges that the page allocator has free, those of
+    them scavenged, and those allocated yet scavenged (the padding; no span owns them)."""
     pa = page_allocator(rt)
-    free, scavenged = set(), set()
+    free, scavenged, padding = set(), set(), set()
     words = pa.chunk_pages // 64
     arena_end = arena.base + len(arena.page_spans) * pa.page
     for base, limit in pa.ranges():
@@ -116,9 +119,13 @@ def _free_bits(rt: GoRuntime, arena: Arena):
             scav = int.from_bytes(data[8 * words:16 * words], "little")
             for i in range(pa.chunk_pages):
                 address = chunk_base + i * pa.page
-                if lo <= address < hi and not alloc >> i & 1:
-                    page = (address - arena.base) // pa.page
+                if not lo <= address < hi:
+                    continue
+                page = (address - arena.base) // pa.page
+                if not alloc >> i & 1:
                     free.add(page)
                     if scav >> i & 1:
                         scavenged.add(page)
-    return free, scavenged
+                elif scav >> i & 1:
+                    padding.add(page)
+    return free, scavenged, padding

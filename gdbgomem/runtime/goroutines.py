@@ -79,6 +79,7 @@ class Goroutine:
     user_line: Optional[int] = None
     live_sp: Optional[int] = None  # from the thread's registers, while the goroutine runs
     live_pc: Optional[int] = None
+    located: bool = False          # function and user frame looked up (locate_code)
 
     @property
     def saved_position(self) -> Tuple[int, int]:
@@ -181,8 +182,9 @@ def _factory(rt: GoRuntime) -> _Factory:
 
 
 @per_stop
-def all_goroutines(rt: GoRuntime) -> List[Goroutine]:
-    """Every g in allgs (dead ones included), decoded."""
+def decoded_goroutines(rt: GoRuntime) -> List[Goroutine]:
+    """Every g in allgs (dead ones included), decoded; where their code is, not yet looked up
+    (locate_code): a view that shows 200 of 100 000 goroutines walks 200 stacks."""
     addresses = read_allgs(rt)
     factory = _factory(rt)
     size = factory.decoder.size
@@ -192,30 +194,43 @@ def all_goroutines(rt: GoRuntime) -> List[Goroutine]:
         g = factory.make(address, blob) if blob is not None else None
         if g is not None:
             out.append(g)
-    _locate_code(rt, out)
     return out
 
 
-def _locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
-    """Current function and first non-runtime frame of each parked goroutine.
+@per_stop
+def all_goroutines(rt: GoRuntime) -> List[Goroutine]:
+    """Every g in allgs (dead ones included), decoded, each with its function and user frame."""
+    goroutines = decoded_goroutines(rt)
+    locate_code(rt, goroutines)
+    return goroutines
+
+
+def locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
+    """Current function and first non-runtime frame of each parked goroutine not yet located.
 
     A parked goroutine's saved pc is a return address (runtime.mcall saved it),
     so every pc of the walk is one, and lines are looked up at pc-1. The top
     STACK_TOP_BYTES of each stack are read in bulk; the rare walk that runs past
     them reads the rest of its stack on its own.
     """
-    parked = [g for g in goroutines if g.status_code != G_DEAD and g.sched_pc and g.status != "running"]
+    todo = [g for g in goroutines if not g.located]
+    for g in todo:
+        g.located = True
+    parked = [g for g in todo if g.status_code != G_DEAD and g.sched_pc and g.status != "running"]
+    positions = [g.saved_position for g in parked]
     regions = []
-    for g in parked:
-        sp = g.saved_position[1]
+    for g, (_, sp) in zip(parked, positions):
         room = g.stack_hi - sp
         regions.append((sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
     tops = rt.target.read_many(regions)
     steps = _step_cache(rt)
+    functions: Dict[int, Optional[str]] = {}
     function_at, unpack = rt.function_at, _WORD.unpack_from
-    for g, top in zip(parked, tops):
-        start_pc = g.saved_position[0]
-        g.function = function_at(start_pc)
+    for g, (start_pc, _), top in zip(parked, positions, tops):
+        function = functions.get(start_pc, 0)
+        if function == 0:
+            function = functions[start_pc] = function_at(start_pc)
+        g.function = function
         if top is None:
             continue
         pc, offset, size, frames = start_pc, 0, len(top), 0
@@ -280,7 +295,8 @@ def _step_cache(rt: GoRuntime) -> _Steps:
 
 
 def find_goroutine(rt: GoRuntime, goid: int) -> Goroutine:
-    for g in all_goroutines(rt):
+    for g in decoded_goroutines(rt):
         if g.goid == goid:
+            locate_code(rt, [g])
             return g
     raise GoMemError(f"no goroutine {goid}", "list them with go-goroutines --all")

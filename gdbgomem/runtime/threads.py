@@ -25,7 +25,9 @@ M_MEMBERS = [
     ("alllink", "alllink"), ("vdso_sp", "vdsoSP"), ("vdso_pc", "vdsoPC"),
 ]
 
-ORIGIN_KERNEL = "kernel"    # m0's g0: 64 KiB carved out of the main thread's OS stack (asm_amd64.s rt0_go)
+# m0's g0 is the main thread's stack, which the kernel made at exec: 64 KiB carved out of it
+# (asm_amd64.s rt0_go), or with cgo all of it, as pthread_getattr_np reports it (cgo/gcc_linux_amd64.c)
+ORIGIN_KERNEL = "kernel"
 ORIGIN_RUNTIME = "runtime"  # malg(16 KiB * StackGuardMultiplier) from the Go stack allocator (rt.go allocm)
 ORIGIN_SYSTEM = "system"    # the thread's own pthread stack: cgo programs and cgo callback threads
 
@@ -95,7 +97,7 @@ def all_threads(rt: GoRuntime) -> List[Thread]:
 
 def _make(rt, address, v, m0, iscgo, regs_by_tid, goids) -> Thread:
     is_m0 = address == m0
-    if is_m0 and not iscgo:
+    if is_m0:
         origin = ORIGIN_KERNEL
     elif iscgo or v["isextra"]:
         origin = ORIGIN_SYSTEM

@@ -151,7 +151,53 @@ def test_text_views(h):
     assert "in-use spans" in h.outputs["go-heap"] and "returned to the OS" in h.outputs["go-heap"]
     assert "FREE SLOTS" in h.outputs["go-spans --summary"]
     picture = h.outputs["go-arenas --map"]
-    assert re.search(r"\|[#s.~ ]+\|", picture) and "#" in picture
+    assert re.search(r"\|[#s.~p ]+\|", picture) and "#" in picture
+
+
+def test_the_arena_map_tells_padding_from_never_used(h):
+    """1.26+ randomizes the heap's base: the pages skipped are allocated and scavenged, no span's;
+    the map draws them as 'p', as many as go-heap counts (from the page allocator's own bits)."""
+    drawn = sum(a["map"].count("p") for a in h.json("go-arenas --map --json")["arenas"])
+    assert drawn == h.json("go-heap --json")["pages"]["padding"]
+    assert (drawn > 0) == (version(h) >= (1, 26))
+    assert ("p random padding" in h.outputs["go-arenas --map"]) == (drawn > 0)
+
+
+def test_stack_spans_show_no_object_counts(h):
+    """A manual span (goroutine stacks, gsignal stacks) holds no objects: ALLOC, FREE and UTIL are '-'."""
+    manual = h.json("go-spans --json --state manual")["spans"]
+    rows = {row["BASE"]: row for row in table_rows(h.outputs["go-spans --state manual"])}
+    assert manual and len(rows) == len(manual)
+    for s in manual:
+        row = rows[f"0x{s['base']:x}"]
+        assert row["STATE"].startswith("manual (") and (row["ALLOC"], row["FREE"], row["UTIL"]) == ("-", "-", "-")
+
+
+def table_rows(text: str) -> list:
+    """A text table's rows as {header: cell}, cut at the columns' starts (cells may hold spaces)."""
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("BASE"))
+    starts = [(m.start(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", lines[header])]
+    ends = [s for s, _ in starts[1:]] + [None]
+    return [{name: line[start:end].strip() for (start, name), end in zip(starts, ends)}
+            for line in lines[header + 1:] if line.startswith("0x")]
+
+
+def test_size_classes_say_why_live_spans_hold_fewer_objects(h):
+    """From 1.22 a span of small pointerful objects keeps its heap bits in its last span_bytes/64 bytes,
+    so it holds fewer objects than the class table counts; go-sizeclasses says so, with the spans' own count."""
+    table = {c["class"]: c for c in h.json("go-sizeclasses --json")["classes"]}
+    fewer = {s["sizeclass"]: s["nelems"] for s in h.json("go-spans --json")["spans"]
+             if s["state"] == "inuse" and s["sizeclass"] and s["nelems"] < table[s["sizeclass"]]["objects"]}
+    text = " ".join(h.outputs["go-sizeclasses"].split())
+    if version(h) < (1, 22):
+        assert not fewer and "hold fewer objects" not in text
+        return
+    klass = min(fewer)
+    c = table[klass]
+    assert fewer[klass] == (c["span_bytes"] - c["span_bytes"] // 64) // c["size"]  # heap bits: 1 bit a word
+    assert (f"live spans of {len(fewer)} classes hold fewer objects than OBJECTS (class {klass}: {fewer[klass]}, "
+            f"not {c['objects']})") in text
 
 
 def runs(picture: str):

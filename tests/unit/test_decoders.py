@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from gdbgomem.elf.layout import Field, StructLayout
 from gdbgomem.errors import MemoryReadError
 from gdbgomem.releases import is_supported, parse_go_version
-from gdbgomem.render.text import humanize, sanitize
+from gdbgomem.render.terminal import sanitize
+from gdbgomem.render.text import humanize
 from gdbgomem.runtime.stack_view import GuardRules, morestack_verdict
 from gdbgomem.runtime.struct_decoder import StructDecoder
 from gdbgomem.runtime.target import Target
