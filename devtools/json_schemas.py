@@ -30,11 +30,13 @@ NULLABLE = {name: "integer" for name in (
     "m_id", "thread_id", "m_address", "p_id", "curg_goid", "lockedg_goid", "locked_m_address", "sp", "pc",
     "g0_address", "g0_stack_lo", "g0_stack_hi", "g0_stack_size", "gsignal_stack_lo", "gsignal_stack_hi",
     "user_line", "parent_goid", "waitsince", "waited_ns", "stack_used", "resident_bytes", "type_address",
-    "large_type", "line", "frame_size", "entry", "largest_free_run_address", "gomaxprocs", "pid")}
+    "large_type", "line", "frame_size", "entry", "largest_free_run_address", "gomaxprocs", "pid",
+    "rss", "anonymous", "swap", "saved")}
 NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
-    "start_function", "file", "type_name", "layout_table", "executable", "manual_owner")})
-NULLABLE.update({"created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string"})
+    "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
+NULLABLE.update({"created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
+                 "kernel": "object"})
 COMMANDS = {
     "goroutines": lambda truth: [
         "go-help --json", "go-info --json", "go-goroutines --all --json", f"go-g {truth['locked']['goid']} --json",
@@ -46,7 +48,7 @@ COMMANDS = {
         "go-heap --json", "go-spans --json", "go-spans --state free --json", "go-spans --summary --json",
         "go-arenas --json", "go-arenas --map --json", f"go-pages --level 4 --chunk {truth['samples'][0]['addr']} --json",
         "go-pages --json"] + [f"go-span {s['addr']} --json" for s in truth["samples"]]
-        + [f"go-span {truth['freed_addrs'][0]} --json"],
+        + [f"go-span {truth['freed_addrs'][0]} --json", "go-maps --json", "go-maps runtime.mheap_ --json"],
 }
 
 

@@ -7,7 +7,7 @@ import struct
 from gdbgomem import releases
 from gdbgomem.commands.base import Command
 from gdbgomem.render.report import Report, Styled, fields_table
-from gdbgomem.runtime.goroutines import all_goroutines
+from gdbgomem.runtime.goroutines import decoded_goroutines
 from gdbgomem.runtime.threads import all_threads
 
 KEY_TYPES = ("runtime.g", "runtime.m", "runtime.p", "runtime.moduledata")
@@ -19,7 +19,7 @@ class InfoCommand(Command):
 
     def run(self, rt, args):
         target = rt.target
-        goroutines = all_goroutines(rt)
+        goroutines = decoded_goroutines(rt)  # counted only: no stack walked
         threads = all_threads(rt)
         nprocs = len(rt.all_p())
         gomaxprocs_at = rt.symbol_address("runtime.gomaxprocs")

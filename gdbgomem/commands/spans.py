@@ -14,6 +14,7 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
 from gdbgomem.runtime.sizeclasses import size_classes
+from gdbgomem.runtime.address_space import address_space, region_of
 from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
 
 TEXT_LIMIT = 200
@@ -163,6 +164,15 @@ def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
     return report
 
 
+def _mapping_role(rt: GoRuntime, address: int) -> str:
+    """"; it is in <role>" from go-maps, where the host can list mappings."""
+    try:
+        region = region_of(address_space(rt), address)
+    except GoMemError:
+        return ""
+    return f"; it is in {region.role}" if region else "; no mapping of the process holds it"
+
+
 POINTER_WORDS_SHOWN = 64  # P or . each; a huge object's bitmap is summarized, not drawn
 
 
@@ -212,9 +222,9 @@ class SpanCommand(Command):
         span = span_of(rt, address)
         if span is None or not span.base <= address < span.end or span.state == "free":
             owner = stack_owner(rt, address)
-            where = f"; it is on {owner}" if owner else ""
+            where = f"; it is on {owner}" if owner else _mapping_role(rt, address)
             raise GoMemError(f"0x{address:x} is not in the Go heap{where}",
-                             "go-heap shows the heap's address ranges")
+                             "go-heap shows the heap's address ranges, go-maps the whole address space")
         if span.state == "manual":
             owner = stack_owner(rt, address)
             what = owner if owner else "memory the runtime manages by hand (a free stack or GC work buffer)"

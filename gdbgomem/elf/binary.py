@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from elftools.elf.elffile import ELFFile
 
 from gdbgomem.elf.dwarf import DwarfIndex
-from gdbgomem.elf.dwarf_format import SHT_NOBITS
+from gdbgomem.elf.dwarf_format import SHF_ALLOC, SHT_NOBITS
 from gdbgomem.elf.layout import StructLayout, layout_from_json, layout_to_json
 from gdbgomem.elf.debug_files import find_debug_file
 from gdbgomem.elf.layout_cache import LayoutCache, cache_file, content_hash
@@ -198,6 +198,16 @@ class GoBinary:
                 if header["sh_addr"] and header["sh_type"] != SHT_NOBITS:
                     return int(header["sh_addr"]), int(header["sh_size"])
         return None
+
+    def loaded_sections(self) -> List[Tuple[str, int, int]]:
+        """(name, link-time address, size) of every section the program's image holds in memory
+        (SHF_ALLOC: .text, .rodata, .data, .bss...), in address order."""
+        found = []
+        for name, index in self._sections.items():
+            header = self._elf.get_section(index).header
+            if header["sh_flags"] & SHF_ALLOC and header["sh_addr"] and header["sh_size"]:
+                found.append((name, int(header["sh_addr"]), int(header["sh_size"])))
+        return sorted(found, key=lambda s: s[1])
 
     def find_in_segments(self, needle: bytes, writable: Optional[bool] = None, align: int = 1) -> List[int]:
         """Link-time addresses where needle occurs in the file-backed bytes of the PT_LOAD segments

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from elftools.elf.elffile import ELFFile
 
 SHT_NOBITS = "SHT_NOBITS"
+SHF_ALLOC = 0x2  # sh_flags: the section occupies memory while the program runs
 
 TAG_ARRAY = 0x01
 TAG_CLASS = 0x02

@@ -22,10 +22,11 @@ from gdbgomem.elf.corefile import CoreFile, build_mismatch
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import MemoryReadError
 from gdbgomem.hosts import gdb_goroutine, procfs
+from gdbgomem.hosts.core_mappings import core_mappings
 from gdbgomem.render.terminal import color_wanted, fitted
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.target import Target, ThreadRegs
+from gdbgomem.runtime.target import Mapping, Target, ThreadRegs
 
 
 class GdbTarget(Target):
@@ -84,9 +85,9 @@ class GdbTarget(Target):
                     pass
         return self._binary
 
-    def build_mismatch(self) -> Optional[str]:
-        """gdb only warns that a core "may not match" its executable: compare their build ids."""
-        if not self.is_core or self.binary is None:
+    def _core_file(self) -> Optional[CoreFile]:
+        """The core gdb has open, read by gdbgomem's own reader (the caller closes it)."""
+        if not self.is_core:
             return None
         try:
             text = gdb.execute("info target", to_string=True)
@@ -94,15 +95,33 @@ class GdbTarget(Target):
             return None
         found = re.search(r"Local core dump file:\s*`(.+)', file type", text)
         try:
-            core = CoreFile(found.group(1)) if found else None
+            return CoreFile(found.group(1)) if found else None
         except (OSError, ValueError):
             return None
+
+    def build_mismatch(self) -> Optional[str]:
+        """gdb only warns that a core "may not match" its executable: compare their build ids."""
+        core = self._core_file() if self.binary is not None else None
         if core is None:
             return None
         try:
             return build_mismatch(core, self.binary.gnu_build_id, self.binary.go_build_id)
         finally:
             core.close()
+
+    def mappings(self) -> Optional[List[Mapping]]:
+        if self.is_core:
+            core = self._core_file()
+            if core is None:
+                return None
+            try:
+                return core_mappings(core)
+            finally:
+                core.close()
+        return procfs.mappings(self.pid) if self._is_local() and self.pid else None
+
+    def kernel_sizes(self) -> Optional[Tuple[int, int]]:
+        return procfs.kernel_sizes(self.pid) if not self.is_core and self._is_local() and self.pid else None
 
     def load_bias(self) -> int:
         """Where a position-independent executable was loaded, from the auxiliary vector
@@ -192,10 +211,13 @@ class GdbTarget(Target):
     def executable(self) -> Optional[str]:
         return self._inferior.progspace.filename
 
-    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+    def _is_local(self) -> bool:
+        """A process on this machine, whose /proc gdbgomem may read (not one behind gdbserver)."""
         connection = getattr(self._inferior, "connection", None)
-        local = connection is not None and connection.type == "native"
-        return procfs.resident_bytes(self.pid, ranges) if local and self.pid else None
+        return connection is not None and connection.type == "native"
+
+    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+        return procfs.resident_bytes(self.pid, ranges) if self._is_local() and self.pid else None
 
 
 def _register(name: str) -> Optional[int]:

@@ -24,7 +24,7 @@ from gdbgomem.hosts import procfs
 from gdbgomem.render.terminal import color_wanted, fitted, output_width
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.target import Target, ThreadRegs
+from gdbgomem.runtime.target import Mapping, Target, ThreadRegs
 
 
 class LldbTarget(Target):
@@ -158,6 +158,25 @@ class LldbTarget(Target):
     def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
         pid = self.pid if not self.is_core and self._is_local else None
         return procfs.resident_bytes(pid, ranges) if pid else None
+
+    def mappings(self) -> Optional[List[Mapping]]:
+        """A live local process: /proc. A core: lldb's memory regions, which it takes from the
+        core's segments and file note (SB API has no path of the core to read it ourselves)."""
+        if not self.is_core:
+            return procfs.mappings(self.pid) if self._is_local and self.pid else None
+        regions = self._process.GetMemoryRegions()
+        found = []
+        for i in range(regions.GetSize()):
+            info = lldb.SBMemoryRegionInfo()
+            if not regions.GetMemoryRegionAtIndex(i, info) or not info.IsMapped():
+                continue
+            perms = "".join(c if on else "-" for c, on in (("r", info.IsReadable()), ("w", info.IsWritable()),
+                                                          ("x", info.IsExecutable()))) + "p"
+            found.append(Mapping(info.GetRegionBase(), info.GetRegionEnd(), perms, info.GetName() or ""))
+        return found
+
+    def kernel_sizes(self) -> Optional[Tuple[int, int]]:
+        return procfs.kernel_sizes(self.pid) if not self.is_core and self._is_local and self.pid else None
 
     def stop_id(self) -> int:
         """Changes every time the process stops: this host's cue to drop decoded state."""

@@ -7,7 +7,9 @@ machine) has its own /proc, out of reach, and a core has none.
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
+
+from gdbgomem.runtime.target import Mapping
 
 
 def open_memory(pid: int) -> Optional[int]:
@@ -40,3 +42,44 @@ def resident_bytes(pid: int, ranges: Sequence[Tuple[int, int]]) -> Optional[int]
                 if overlap > 0 and end > start:
                     total += kib * 1024 * overlap // (end - start)
     return total
+
+
+SMAPS_FIELDS = {"Rss:": "rss", "Anonymous:": "anonymous", "Swap:": "swap"}
+
+
+def mappings(pid: int) -> Optional[List[Mapping]]:
+    """/proc/PID/smaps: each mapping with its resident, anonymous and swapped bytes."""
+    try:
+        with open(f"/proc/{pid}/smaps") as smaps:
+            text = smaps.read()
+    except OSError:
+        return None
+    found: List[Mapping] = []
+    head: Optional[list] = None
+    counts: dict = {}
+    for line in text.splitlines():
+        first = line.split(None, 1)[0] if line.strip() else ""
+        if "-" in first and not first.endswith(":"):
+            if head is not None:
+                found.append(_mapping(head, counts))
+            head, counts = line.split(None, 5), {}
+        elif first in SMAPS_FIELDS:
+            counts[SMAPS_FIELDS[first]] = int(line.split()[1]) * 1024
+    if head is not None:
+        found.append(_mapping(head, counts))
+    return found
+
+
+def _mapping(head: list, counts: dict) -> Mapping:
+    lo, _, hi = head[0].partition("-")
+    return Mapping(int(lo, 16), int(hi, 16), head[1], head[5].strip() if len(head) > 5 else "", **counts)
+
+
+def kernel_sizes(pid: int) -> Optional[Tuple[int, int]]:
+    """(VmSize, VmRSS) in bytes from /proc/PID/status."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        return int(fields["VmSize"].split()[0]) * 1024, int(fields["VmRSS"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None

@@ -20,11 +20,12 @@ from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.corefile import CoreFile, build_mismatch
+from gdbgomem.hosts.core_mappings import core_mappings
 from gdbgomem.errors import GoMemError, MemoryReadError
 from gdbgomem.render.terminal import color_wanted, output_width
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.target import Target, ThreadRegs
+from gdbgomem.runtime.target import Mapping, Target, ThreadRegs
 
 
 class CoreTarget(Target):
@@ -124,6 +125,9 @@ class CoreTarget(Target):
     @property
     def executable(self) -> Optional[str]:
         return self.binary.path
+
+    def mappings(self) -> Optional[List[Mapping]]:
+        return core_mappings(self.core)
 
 
 _REGISTER_ALIASES = {"pc": "rip", "sp": "rsp", "fp": "rbp"}  # gdb's names for them

@@ -41,6 +41,25 @@ class ThreadRegs:
     debugger_id: int = 0  # the debugger's own thread number (gdb's `thread N`)
 
 
+@dataclass(frozen=True)
+class Mapping:
+    """One mapping of the address space: /proc/PID/smaps of a live process, a PT_LOAD of a core.
+    What the operating system counts (rss, anonymous, swap) a core does not keep: None there."""
+
+    start: int
+    end: int
+    perms: str               # "rw-p": read, write, execute, private or shared
+    path: str                # the file mapped, "[stack]" and the like, "" when anonymous
+    rss: Optional[int] = None
+    anonymous: Optional[int] = None
+    swap: Optional[int] = None
+    saved: Optional[int] = None  # bytes of it the core holds (cores only)
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
 class Target(ABC):
     """A Go process (live or core) as seen through one debugger or file reader."""
 
@@ -105,6 +124,16 @@ class Target(ABC):
     def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
         """Bytes of these [base, limit) address ranges that sit in RAM now; None where the
         host cannot ask the operating system (a core, a process on another machine)."""
+        return None
+
+    def mappings(self) -> Optional[List[Mapping]]:
+        """Every mapping of the address space in address order; None where the host cannot
+        list them (a process on another machine)."""
+        return None
+
+    def kernel_sizes(self) -> Optional[Tuple[int, int]]:
+        """(VmSize, VmRSS) in bytes as the kernel counts them (/proc/PID/status); None for a core
+        or a process on another machine."""
         return None
 
     def register_value(self, name: str) -> Optional[int]:

@@ -46,4 +46,6 @@ def test_heap_commands_on_a_core_match_live(running, go_version):
             assert mine.pop("resident_bytes") > 0 and theirs.pop("resident_bytes") is None  # no /proc for a core
         if command == "go-info --json":
             assert mine.pop("core") is False and theirs.pop("core") is True
+        if command.startswith("go-maps"):  # what a core recorded of the address space: test_maps.py
+            continue
         assert theirs == mine, command

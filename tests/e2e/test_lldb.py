@@ -34,6 +34,9 @@ def comparable(command: str, data: dict) -> dict:
         data.pop("goroutines")
     elif command.startswith("go-g "):
         data.pop("waited_ns")
+    elif command.startswith("go-maps"):  # lldb's own breakpoints copy a page of text: what is
+        data = {"mappings": [{k: m[k] for k in ("start", "end", "perms", "roles")}  # resident moves
+                             for m in data["mappings"]], "vsz": data["totals"]["vsz"]}
     return data
 
 
@@ -60,7 +63,10 @@ def test_lldb_equals_gdb_live_and_on_a_core(running, go_version, fixture_name):
             assert live_g.pop("resident_bytes") > 0 and live_l.pop("resident_bytes") > 0
         live_l, live_g = comparable(command, live_l), comparable(command, live_g)
         assert live_l == live_g, (f"live: {command}", diff(live_l, live_g))
-        assert core_lldb.json(command) == core_gdb.json(command), f"core: {command}"
+        core_l, core_g = core_lldb.json(command), core_gdb.json(command)
+        if command.startswith("go-maps"):  # lldb names a core's regions itself: no paths, no saved bytes
+            core_l, core_g = comparable(command, core_l), comparable(command, core_g)
+        assert core_l == core_g, (f"core: {command}", diff(core_l, core_g))
 
 
 def test_lldb_without_a_program():
