@@ -48,7 +48,8 @@ COMMANDS = {
         "go-heap --json", "go-spans --json", "go-spans --state free --json", "go-spans --summary --json",
         "go-arenas --json", "go-arenas --map --json", f"go-pages --level 4 --chunk {truth['samples'][0]['addr']} --json",
         "go-pages --json"] + [f"go-span {s['addr']} --json" for s in truth["samples"]]
-        + [f"go-span {truth['freed_addrs'][0]} --json", "go-maps --json", "go-maps runtime.mheap_ --json"],
+        + [f"go-span {truth['freed_addrs'][0]} --json", "go-maps --json", "go-maps runtime.mheap_ --json",
+                                                           "go-offheap --json"],
 }
 
 

@@ -13,6 +13,7 @@ from gdbgomem.commands.goroutines import GoroutineCommand, GoroutinesCommand
 from gdbgomem.commands.heap import HeapCommand, SizeClassesCommand
 from gdbgomem.commands.info import InfoCommand
 from gdbgomem.commands.maps import MapsCommand
+from gdbgomem.commands.offheap import OffHeapCommand
 from gdbgomem.commands.pages import PagesCommand
 from gdbgomem.commands.spans import SpanCommand, SpansCommand
 from gdbgomem.commands.stacks import BacktraceCommand, StackCommand
@@ -35,5 +36,5 @@ class HelpCommand(Command):
 COMMANDS: List[Command] = [
     InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(), BacktraceCommand(),
     HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), PagesCommand(), SizeClassesCommand(),
-    MapsCommand(), HelpCommand(),
+    OffHeapCommand(), MapsCommand(), HelpCommand(),
 ]

@@ -20,10 +20,10 @@ class MapsCommand(Command):
     summary = "every mapping of the process (VSZ, RSS) labelled with its Go role: program, heap, stacks..."
     description = ("List the process's mappings, live from /proc/PID/smaps or from a core's segments,\n"
                    "each with its role: the program's sections (.text, .rodata, .data, .bss), Go heap\n"
-                   "arenas, heapArena metadata, the page allocator's summaries, thread stacks, the\n"
-                   "main thread's stack, shared libraries, the kernel's vdso, address space reserved\n"
-                   "but not usable yet. SIZE adds up to VmSize (VSZ), RSS to VmRSS: a 64 MiB arena\n"
-                   "costs RAM only for the pages touched.")
+                   "arenas (objects and goroutine stacks), heapArena metadata, the page allocator's\n"
+                   "summaries, thread stacks, the main thread's stack, shared libraries, the kernel's\n"
+                   "vdso, address space reserved but not usable yet. SIZE adds up to VmSize (VSZ),\n"
+                   "RSS to VmRSS: a 64 MiB arena costs RAM only for the pages touched.")
 
     def add_arguments(self, parser):
         parser.add_argument("address", nargs="?", metavar="ADDR",

@@ -90,7 +90,7 @@ def _places(rt: GoRuntime) -> List[Tuple[int, int, str]]:
     places = _program_sections(rt)
     arenas = all_arenas(rt)
     arena_bytes = 1 << rt.constant(LOG_HEAP_ARENA_BYTES)
-    places += [(a.base, a.base + arena_bytes, "Go heap arena (objects and goroutine stacks)") for a in arenas]
+    places += [(a.base, a.base + arena_bytes, "Go heap arena") for a in arenas]
     places += [(a.address, a.address + 1, "heapArena metadata") for a in arenas if a.address]
     places += _summary_arrays(rt)
     for t in all_threads(rt):
@@ -132,4 +132,4 @@ def _unclaimed(rt: GoRuntime, m: Mapping) -> str:
         return f"file {os.path.basename(m.path)}"
     if m.perms.startswith("---"):
         return "reserved, no access (address space held for later, or a guard)"
-    return "anonymous: off-heap runtime memory or C"
+    return "anonymous (runtime off-heap, or C)"

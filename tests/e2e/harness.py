@@ -48,7 +48,7 @@ def heap_commands(truth: dict) -> List[str]:
                 f"go-span {truth['samples'][1]['addr']} --json", "go-heap", "go-spans --summary", "go-arenas --map",
                 "go-pages", "go-sizeclasses", "go-spans --state manual", "go-spans --json --state manual",
                 "go-arenas --map --json", "go-maps --json", "go-maps runtime.mheap_ --json", "go-maps",
-                "go-span runtime.mheap_"]
+                "go-span runtime.mheap_", "go-offheap --json", "go-offheap"]
     commands += [f"go-span {a} --json --bytes 64" for a in addresses]
     commands += [f"go-pages --json --level 4 --chunk {a}" for a in chunk_probes(truth)]
     return commands

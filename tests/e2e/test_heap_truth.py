@@ -49,6 +49,23 @@ def test_heap_totals_equal_memstats(h):
     assert heap["resident_bytes"] is None if h.on_core else 0 < heap["resident_bytes"] <= pages["total"] * PAGE
 
 
+# go-offheap's figure -> the fixture's runtime.MemStats field
+MEMSTATS = {"HeapSys": "heap_sys", "StackInuse": "stack_inuse", "StackSys": "stack_sys", "MSpanInuse": "mspan_inuse",
+            "MSpanSys": "mspan_sys", "MCacheInuse": "mcache_inuse", "MCacheSys": "mcache_sys",
+            "BuckHashSys": "buck_hash_sys", "GCSys": "gc_sys", "OtherSys": "other_sys", "Sys": "sys"}
+
+
+def test_off_heap_memory_equals_memstats(h):
+    """Every off-heap figure, read from where ReadMemStats reads it, equals the program's own MemStats."""
+    off = h.json("go-offheap --json")
+    assert {k: off["memstats"][k] for k in MEMSTATS} == {k: h.truth["memstats"][v] for k, v in MEMSTATS.items()}
+    structures = off["structures"]
+    assert structures["mspan_structs"] * structures["mspan_size"] == off["memstats"]["MSpanInuse"]
+    assert structures["mcache_structs"] >= h.truth["gomaxprocs"]  # one per P at least
+    assert structures["heap_arena_metadata_bytes"] <= structures["gc_misc_bytes"]  # heapArena structs count there
+    assert "MSpanInuse" in h.outputs["go-offheap"] and "found through mheap_.spanalloc.stat" in h.outputs["go-offheap"]
+
+
 def test_spans_add_up(h):
     spans = h.json("go-spans --json")["spans"]
     assert {s["state"] for s in spans} <= {"inuse", "manual"}

@@ -296,13 +296,14 @@ def all_answers(binary: GoBinary) -> Tuple:
 
 
 def test_second_open_answers_from_the_cache(go_version, cache_dir, monkeypatch, capsys):
+    """The cache answers everything without the DWARF index; the times are printed, not asserted
+    (speed goals live in bench/, where a peer runs on the same machine in the same run)."""
     path = str(build(go_version))
     started = time.perf_counter()
     first = GoBinary(path, WISH_LIST)
     answers = all_answers(first)
     first_time = time.perf_counter() - started
     assert not first.cache_hit and first.dwarf_read
-    assert first_time < 1.5, f"first open and all layouts took {first_time:.2f} s"
     files = list(cache_dir.rglob("*.json"))
     assert first.build_id and len(files) == 1 and files[0].parent.name == "binaries"
 
@@ -317,7 +318,6 @@ def test_second_open_answers_from_the_cache(go_version, cache_dir, monkeypatch, 
     second_time = time.perf_counter() - started
     assert second.cache_hit and not second.dwarf_read and second.dwarf_units_scanned == 0
     assert again == answers
-    assert second_time < 0.2, f"cached open took {second_time:.3f} s"
     with capsys.disabled():
         print(f"\n  Go {go_version}: first open + all layouts {first_time * 1000:.0f} ms, "
               f"cached open + all layouts {second_time * 1000:.1f} ms", end="")
