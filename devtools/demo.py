@@ -17,7 +17,8 @@ def main(version: str) -> int:
               f"gdb -p {fixture.pid} with gdbgomem loaded\n", flush=True)
         commands = ["go-help", "go-info", "go-goroutines --limit 10", "go-threads",
                     f"go-g {truth['locked']['goid']}",
-                    f"go-stack {truth['deep']['goid']} --frame-size 512", "go-stack"]
+                    f"go-stack {truth['deep']['goid']} --frame-size 512", "go-stack", "go-offheap",
+                    "go-maps --role program", "go-maps --role Go"]
         argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set pagination off", "-x", str(hostrun.load_script()),
                 "-p", str(fixture.pid)]
         for command in commands:

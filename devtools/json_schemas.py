@@ -43,13 +43,16 @@ COMMANDS = {
         f"go-g {truth['labeled']['goid']} --json", "go-threads --json", "go-stack --json",
         f"go-stack {truth['deep']['goid']} --frame-size 512 --json", "go-stack --m 0 --json",
         f"go-bt {truth['deep']['goid']} --json", "go-bt --all --json", "go-bt --all --group start --json",
-        f"go-span {truth['chan_probes'][0]['local_addr']} --json", "go-sizeclasses --json"],
+        f"go-span {truth['chan_probes'][0]['local_addr']} --json", "go-sizeclasses --json",
+        f"go-stack {truth['deep']['goid']} --explain --json"],
     "heap": lambda truth: [
         "go-heap --json", "go-spans --json", "go-spans --state free --json", "go-spans --summary --json",
         "go-arenas --json", "go-arenas --map --json", f"go-pages --level 4 --chunk {truth['samples'][0]['addr']} --json",
         "go-pages --json"] + [f"go-span {s['addr']} --json" for s in truth["samples"]]
         + [f"go-span {truth['freed_addrs'][0]} --json", "go-maps --json", "go-maps runtime.mheap_ --json",
-                                                           "go-offheap --json"],
+                                                           "go-offheap --json", "go-arenas --explain --json",
+                                                           "go-arenas --resident --json"]
+        + [f"go-span {s['addr']} --explain --json" for s in truth["samples"]],
 }
 
 

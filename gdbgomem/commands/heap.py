@@ -9,7 +9,7 @@ from gdbgomem.commands.base import Command
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.arenas import arena_indexes
+from gdbgomem.runtime.arena_index import arena_indexes
 from gdbgomem.runtime.manifest import HEAP_ARENA_BYTES
 from gdbgomem.runtime.pages import page_counts
 from gdbgomem.runtime.sizeclasses import page_size, size_classes

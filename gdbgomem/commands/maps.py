@@ -54,7 +54,8 @@ class MapsCommand(Command):
                          drop_order=("END", "PERMS")))
         if args.address is not None and not shown:
             report.add(Styled(f"0x{address:x} is in no mapping: not an address of this process", "warning"))
-        line = f"{len(regions)} mappings: VSZ {humanize(sums['vsz'])}"
+        line = (f"{len(shown)} of {len(regions)} mappings shown; all of them: " if len(shown) < len(regions)
+                else f"{len(regions)} mappings: ") + f"VSZ {humanize(sums['vsz'])}"
         if sums["rss"] is not None:
             line += f", RSS {humanize(sums['rss'])} (anonymous {humanize(sums['anonymous'])}, " \
                     f"swapped {humanize(sums['swap'])})"

@@ -7,14 +7,15 @@ import argparse
 from typing import Dict, List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.commands.explain import add_explain_argument, add_explanation, explain_span
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import CORRUPT, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
+from gdbgomem.runtime.address_space import address_space, region_of
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
 from gdbgomem.runtime.sizeclasses import size_classes
-from gdbgomem.runtime.address_space import address_space, region_of
 from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
 
 TEXT_LIMIT = 200
@@ -216,6 +217,7 @@ class SpanCommand(Command):
         parser.add_argument("address", metavar="ADDR", help="0x..., a Go symbol or $register, +/- a number")
         parser.add_argument("--bytes", type=positive_int, default=HEXDUMP_DEFAULT, metavar="N",
                             help=f"hexdump at most N bytes of the object (default {HEXDUMP_DEFAULT}, 0 = none)")
+        add_explain_argument(parser)
 
     def run(self, rt, args):
         address = rt.address_of(args.address)
@@ -246,7 +248,10 @@ class SpanCommand(Command):
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
         report = Report({"address": address, "span": span_json(rt, span), "object": object_json})
+        explained = explain_span(rt, span, address, obj.index) if args.explain else None
         if args.json:
+            if explained:
+                report.data["explain"] = explained[0]
             return report
         kind = "noscan" if span.noscan else "scan"
         klass = f"size class {span.sizeclass}" if span.sizeclass else "a large object"
@@ -269,4 +274,6 @@ class SpanCommand(Command):
         if data:
             report.add(f"first {humanize(len(data))} of the object (* = pointer word):")
             report.blocks.extend(hexdump(data, obj.base, pointers))
+        if explained:
+            add_explanation(report, explained)
         return report

@@ -8,10 +8,11 @@ from collections import OrderedDict
 from typing import List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.commands.explain import add_explain_argument, add_explanation, explain_stack
+from gdbgomem.commands.goroutines import created_by, status_key
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.commands.goroutines import created_by, status_key
 from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import stack_flaw, stack_flaws
@@ -106,6 +107,7 @@ class StackCommand(Command):
         parser.add_argument("--m", type=positive_int, metavar="ID", dest="m_id", help="the g0 stack of M number ID")
         parser.add_argument("--frame-size", type=positive_int, metavar="N",
                             help="would a call with an N-byte frame take the morestack path now?")
+        add_explain_argument(parser)
 
     def run(self, rt, args):
         if args.goid is not None and args.m_id is not None:
@@ -113,7 +115,10 @@ class StackCommand(Command):
         view = choose_stack(rt, args.goid, args.m_id)
         verdict = view.check_frame(args.frame_size) if args.frame_size is not None else None
         report = Report(stack_json(view, verdict))
+        explained = explain_stack(rt, view.lo, view.g.stackguard0, view.kind != "goroutine") if args.explain else None
         if args.json:
+            if explained:
+                report.data["explain"] = explained[0]
             return report
         owner = f"goroutine {view.g.goid}" if view.kind == "goroutine" else \
             f"{view.kind} of M {view.thread.id if view.thread else '?'}"
@@ -160,6 +165,8 @@ class StackCommand(Command):
         hidden = len(frames) - (len(shown) - 1) if None in shown else 0
         report.add(f"{len(frames)} frames" + (f", {hidden} not shown (--json has them all)" if hidden else "")
                    + f"; unwinding stopped: {view.stop_reason}")
+        if explained:
+            add_explanation(report, explained)
         return report
 
 

@@ -123,6 +123,10 @@ class GdbTarget(Target):
     def kernel_sizes(self) -> Optional[Tuple[int, int]]:
         return procfs.kernel_sizes(self.pid) if not self.is_core and self._is_local() and self.pid else None
 
+    def page_residency(self, start: int, end: int) -> Optional[bytes]:
+        live = not self.is_core and self._is_local() and self.pid
+        return procfs.page_residency(self.pid, start, end) if live else None
+
     def load_bias(self) -> int:
         """Where a position-independent executable was loaded, from the auxiliary vector
         (AT_ENTRY minus the file's entry point; gdb reads it from a live process and a core)."""

@@ -178,6 +178,10 @@ class LldbTarget(Target):
     def kernel_sizes(self) -> Optional[Tuple[int, int]]:
         return procfs.kernel_sizes(self.pid) if not self.is_core and self._is_local and self.pid else None
 
+    def page_residency(self, start: int, end: int) -> Optional[bytes]:
+        live = not self.is_core and self._is_local and self.pid
+        return procfs.page_residency(self.pid, start, end) if live else None
+
     def stop_id(self) -> int:
         """Changes every time the process stops: this host's cue to drop decoded state."""
         return self._process.GetStopID() if self._process.IsValid() else 0

@@ -6,6 +6,7 @@ machine) has its own /proc, out of reach, and a core has none.
 
 from __future__ import annotations
 
+import array
 import os
 from typing import List, Optional, Sequence, Tuple
 
@@ -83,3 +84,26 @@ def kernel_sizes(pid: int) -> Optional[Tuple[int, int]]:
         return int(fields["VmSize"].split()[0]) * 1024, int(fields["VmRSS"].split()[0]) * 1024
     except (OSError, KeyError, ValueError):
         return None
+
+
+OS_PAGE = 4096
+PRESENT = 1 << 63    # pagemap: a page table entry maps the page (swapped pages have bit 62 instead)
+EXCLUSIVE = 1 << 56  # ... a page of this process alone (anonymous memory it touched)
+FILE = 1 << 61       # ... a page of a file, or shared
+
+
+def page_residency(pid: int, start: int, end: int) -> Optional[bytes]:
+    """One byte per 4 KiB page of [start, end): 1 when in RAM, from /proc/PID/pagemap (its
+    flags need no privilege; the frame numbers, which do, are not used). A present page that
+    is neither the process's own nor a file's is the kernel's shared zero page, which reading
+    untouched memory (a debugger's reads too) maps: smaps does not count it in Rss, nor here."""
+    first, count = start // OS_PAGE, (end - start + OS_PAGE - 1) // OS_PAGE
+    try:
+        with open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+            pagemap.seek(first * 8)
+            raw = pagemap.read(count * 8)
+    except OSError:
+        return None
+    if len(raw) != count * 8:
+        return None
+    return bytes(1 if entry & PRESENT and entry & (EXCLUSIVE | FILE) else 0 for entry in array.array("Q", raw))

@@ -11,14 +11,13 @@ import struct
 from dataclasses import dataclass
 from typing import List, Optional
 
+from gdbgomem.runtime.arena_index import ARENA_BASE_OFFSET, MASK64, arena_indexes
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import ARENA_L2_BITS, LOG_HEAP_ARENA_BYTES, PAGES_PER_ARENA
-from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64, page_allocator
+from gdbgomem.runtime.pages import page_allocator
 from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.spans import spans_by_address
-
-MAX_ARENAS = 1 << 22
 
 
 @dataclass
@@ -33,14 +32,6 @@ class Arena:
     span_starts_in_use: int     # bits set in pageInUse: first pages of in-use spans
     span_starts_marked: int     # bits set in pageMarks: in-use spans with marked objects
     page_spans: List[int]       # per page: address of the owning mspan (0 = none)
-
-
-def arena_indexes(rt: GoRuntime) -> List[int]:
-    """mheap_.heapArenas (1.25+) or mheap_.allArenas: the indexes of the heap's arenas."""
-    mheap = rt.layout("runtime.mheap")
-    field = "heapArenas" if mheap.has("heapArenas") else "allArenas"
-    return rt.read_word_slice(rt.global_address("runtime.mheap_") + mheap.offset(field), MAX_ARENAS,
-                                f"mheap_.{field}")
 
 
 @per_stop
@@ -98,6 +89,21 @@ def page_kinds(rt: GoRuntime, arena: Arena) -> str:
         else:
             kinds.append(" ")
     return "".join(kinds)
+
+
+def resident_kinds(rt: GoRuntime, arena: Arena) -> Optional[str]:
+    """One character per Go page of the arena: '#' all of it in RAM, '+' part of it, '.' none
+    (demand paging: a page costs RAM once touched); None where the OS cannot be asked."""
+    size = page_size(rt)
+    resident = rt.target.page_residency(arena.base, arena.base + len(arena.page_spans) * size)
+    if resident is None:
+        return None
+    per_page = max(1, size // 4096)
+    marks = []
+    for i in range(0, len(resident), per_page):
+        count = sum(resident[i:i + per_page])
+        marks.append("#" if count == per_page else ("+" if count else "."))
+    return "".join(marks)
 
 
 def _free_bits(rt: GoRuntime, arena: Arena):

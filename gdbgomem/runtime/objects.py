@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.arena_index import ARENA_BASE_OFFSET, MASK64
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES, LOG_HEAP_ARENA_BYTES,
                                        PAGES_PER_ARENA)
-from gdbgomem.runtime.pages import ARENA_BASE_OFFSET, MASK64
 from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_maker
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Dict
 
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.arenas import arena_indexes
+from gdbgomem.runtime.arena_index import arena_indexes
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.pages import page_counts

@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
 from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.arena_index import ARENA_BASE_OFFSET, MASK64, arena_index, arena_indexes
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import HEAP_ADDR_BITS, PALLOC_CHUNK_PAGES, SUMMARY_LEVEL_BITS, SUMMARY_LEVELS
 from gdbgomem.runtime.sizeclasses import page_size
 
-# arenaBaseOffset (malloc.go) on linux/amd64: addresses are shifted by it so the
-# two halves of the 48-bit address space form one contiguous index range. It
-# does not fit in DWARF's int64 constants, so it is kept here, per architecture.
-ARENA_BASE_OFFSET = 0xFFFF800000000000
-MASK64 = (1 << 64) - 1
 MAX_RANGES = 1 << 16
 MAX_SUMMARY_ENTRIES = 1 << 26  # level 4 of a 48-bit address space
 
@@ -77,14 +73,19 @@ class PageAllocator:
         return ranges
 
     def _flaw(self, ranges: List[Tuple[int, int]]) -> Optional[str]:
-        """Why these cannot be the heap's ranges: the runtime keeps them sorted and disjoint, and
-        allocates the chunk table of every chunk in them when it grows the heap (mpagealloc.go grow)."""
+        """Why these cannot be the heap's ranges: the runtime keeps them sorted and disjoint, inside
+        the heap's arenas, and allocates the chunk table of every chunk in them when it grows the
+        heap (mpagealloc.go grow)."""
         l1_table = self.rt.target.read(self.address + self.layout.offset("chunks"), 8 * self.l1_entries)
+        arenas = set(arena_indexes(self.rt)) if ranges else set()
         previous = 0
         for base, limit in ranges:
             if not previous <= base < limit:
                 return f"range [0x{base:x}, 0x{limit:x}) is empty or out of order"
             previous = limit
+            first, last = arena_index(self.rt, base), arena_index(self.rt, limit - 1)
+            if last - first >= len(arenas) or any(i not in arenas for i in range(first, last + 1)):
+                return f"range [0x{base:x}, 0x{limit:x}) reaches past the heap's {len(arenas)} arenas"
             first, last = self.chunk_index(base) >> self.l2_bits, self.chunk_index(limit - 1) >> self.l2_bits
             for l1 in range(first, last + 1):
                 if l1 >= self.l1_entries or not struct.unpack_from("<Q", l1_table, 8 * l1)[0]:

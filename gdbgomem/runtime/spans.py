@@ -183,6 +183,32 @@ def mcache_spans(rt: GoRuntime) -> Set[int]:
     return cached
 
 
+@dataclass(frozen=True)
+class SpanParts:
+    """An in-use span's bytes as the runtime lays them out (mheap.go initSpan): the object slots
+    from the base, then the true tail no slot fits in, then what the runtime reserves at the end:
+    heap bits (1 bit a word, objects of at most 512 B with pointers, 1.22+) and, last, the inline
+    mark bits of the Green Tea GC (objects of 16 to 512 B)."""
+
+    slots: int
+    tail: int
+    heap_bits: int
+    inline_marks: int
+
+
+def span_parts(rt: GoRuntime, span: Span) -> SpanParts:
+    slots = span.nelems * span.elemsize
+    heap_bits = inline_marks = 0
+    small = span.sizeclass != 0 and span.elemsize <= rt.constant(MIN_SIZE_FOR_MALLOC_HEADER)
+    if small and not rt.layout("runtime.heapArena").has("bitmap"):
+        if not span.noscan:
+            heap_bits = span.bytes // 64
+        inline = rt.optional_layout("runtime.spanInlineMarkBits")
+        if inline is not None and span.elemsize >= 16:
+            inline_marks = inline.size
+    return SpanParts(slots, span.bytes - slots - heap_bits - inline_marks, heap_bits, inline_marks)
+
+
 def pointer_bits_location(rt: GoRuntime, span: Span) -> str:
     """Where the pointer/scalar bits of this span's objects live (mbitmap.go of each release).
 

@@ -131,6 +131,11 @@ class Target(ABC):
         list them (a process on another machine)."""
         return None
 
+    def page_residency(self, start: int, end: int) -> Optional[bytes]:
+        """One byte per 4 KiB page of [start, end), 1 when the page is in RAM; None where the host
+        cannot ask the operating system (a core, a process on another machine)."""
+        return None
+
     def kernel_sizes(self) -> Optional[Tuple[int, int]]:
         """(VmSize, VmRSS) in bytes as the kernel counts them (/proc/PID/status); None for a core
         or a process on another machine."""

@@ -48,4 +48,7 @@ def test_heap_commands_on_a_core_match_live(running, go_version):
             assert mine.pop("core") is False and theirs.pop("core") is True
         if command.startswith("go-maps"):  # what a core recorded of the address space: test_maps.py
             continue
+        if command == "go-arenas --resident --json":  # what was in RAM: /proc only
+            for live_arena, core_arena in zip(mine["arenas"], theirs["arenas"]):
+                assert live_arena.pop("resident_bytes") > 0 and core_arena.pop("resident_bytes") is None
         assert theirs == mine, command

@@ -315,3 +315,12 @@ def test_backtraces_grouped_by_other_things(s):
     assert by_go[f"{waiter['function']} {waiter['file']}:{waiter['line']}"] == s.truth["counts"]["main.chanWaiter"]
     text = s.outputs["go-bt --all --group start"]
     assert f"{s.truth['counts']['main.chanWaiter']} goroutines start main.chanWaiter:" in text
+
+
+def test_explain_derives_stackguard0(s):
+    probe = s.truth["chan_probes"][0]["goid"]
+    stack = s.json(f"go-stack {probe} --explain --json")
+    assert stack["stack_lo"] + stack["explain"]["stack_guard"] == stack["stackguard0"]
+    assert stack["explain"]["stack_guard"] == stack["explain"]["stack_nosplit"] + stack["explain"]["stack_small"]
+    text = s.outputs[f"go-stack {s.truth['deep']['goid']} --explain"]
+    assert "StackGuard" in text and "morestack" in text

@@ -34,6 +34,8 @@ def comparable(command: str, data: dict) -> dict:
         data.pop("goroutines")
     elif command.startswith("go-g "):
         data.pop("waited_ns")
+    elif command == "go-arenas --resident --json":  # the runtime may return pages between two attaches
+        data["arenas"] = [{k: v for k, v in a.items() if k != "resident_bytes"} for a in data["arenas"]]
     elif command.startswith("go-maps"):  # lldb's own breakpoints copy a page of text: what is
         data = {"mappings": [{k: m[k] for k in ("start", "end", "perms", "roles")}  # resident moves
                              for m in data["mappings"]], "vsz": data["totals"]["vsz"]}

@@ -58,7 +58,7 @@ def test_objects_globals_and_the_stack_have_their_roles(h):
 
 def test_the_text_view_ends_with_the_totals(h):
     last = h.outputs["go-maps"].strip().splitlines()[-1]
-    assert " mappings: VSZ " in last
+    assert " mappings: VSZ " in last and " shown" not in last
     if not h.on_core:
         assert "the kernel counts VmSize" in last
     else:
@@ -69,3 +69,23 @@ def test_go_span_outside_the_heap_says_where_the_address_is(h):
     said = " ".join(h.outputs["go-span runtime.mheap_"].split())
     assert "is not in the Go heap; it is in program " in said, said
     assert ".bss" in said or ".noptrbss" in said
+
+
+def test_arena_residency_is_what_the_kernel_counts(h):
+    """pagemap's present bits over each arena add up to smaps' Rss of the mappings inside it
+    (two views of the kernel's page tables); a core has no record of residency."""
+    if h.on_core:
+        assert all(a["resident_bytes"] is None for a in h.json("go-arenas --resident --json")["arenas"])
+        assert "residency unknown: a core keeps no record" in " ".join(h.outputs["go-arenas --map --resident"].split())
+        return
+    arenas = h.json("go-arenas --resident --json")["arenas"]
+    mappings = h.json("go-maps --json")["mappings"]
+    arena_bytes = h.json("go-heap --json")["arena_bytes"] // len(arenas)
+    for a in arenas:
+        lo, hi = a["base"], a["base"] + arena_bytes
+        inside = [m for m in mappings if m["start"] < hi and lo < m["end"]]
+        if all(lo <= m["start"] and m["end"] <= hi for m in inside if m["rss"]):
+            assert a["resident_bytes"] == sum(m["rss"] for m in inside), a
+        assert 0 < a["resident_bytes"] <= arena_bytes
+    picture = h.outputs["go-arenas --map --resident"]
+    assert "# in RAM" in picture and "#" in picture.split("# in RAM")[0]
