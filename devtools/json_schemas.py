@@ -36,7 +36,7 @@ NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
     "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
 NULLABLE.update({"created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
-                 "kernel": "object"})
+                 "kernel": "object", "prologue": "object"})
 COMMANDS = {
     "goroutines": lambda truth: [
         "go-help --json", "go-info --json", "go-goroutines --all --json", f"go-g {truth['locked']['goid']} --json",

@@ -17,7 +17,9 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L2_BITS, LOG_HEAP_ARENA_BYTES, MIN_SIZE_FOR_MALLOC_HEADER, STACK_GUARD,
                                        STACK_SMALL)
 from gdbgomem.runtime.sizeclasses import size_classes
+from gdbgomem.runtime.prologue import prologue
 from gdbgomem.runtime.spans import Span, pointer_bits_location, span_parts
+from gdbgomem.runtime.unwinder import Frame, is_runtime_function
 
 Explained = Tuple[dict, List[str]]
 
@@ -92,7 +94,7 @@ def explain_arenas(rt: GoRuntime, arenas: List[Arena]) -> Explained:
     return {"arena_bytes": 1 << log_bytes, "arena_base_offset": ARENA_BASE_OFFSET, "arenas": data}, lines
 
 
-def explain_stack(rt: GoRuntime, lo: int, guard0: int, on_g0: bool) -> Explained:
+def explain_stack(rt: GoRuntime, lo: int, guard0: int, on_g0: bool, frames: List[Frame]) -> Explained:
     stack_guard, small = rt.constant(STACK_GUARD), rt.constant(STACK_SMALL)
     nosplit = stack_guard - small
     lines = [f"StackGuard {stack_guard} = StackNosplit {nosplit} + StackSystem 0 + StackSmall {small} "
@@ -107,4 +109,18 @@ def explain_stack(rt: GoRuntime, lo: int, guard0: int, on_g0: bool) -> Explained
     if on_g0:
         lines.append("a g0 (system) stack never grows: morestack on g0 aborts the program ('morestack on g0'); "
                      "it is the thread's own stack or a fixed 16 KiB from malg")
-    return {"stack_guard": stack_guard, "stack_nosplit": nosplit, "stack_small": small}, lines
+    data = {"stack_guard": stack_guard, "stack_nosplit": nosplit, "stack_small": small, "prologue": None}
+    checked = next((f for f in frames if f.entry and f.frame_size and not is_runtime_function(f.function, f.file)),
+                   next((f for f in frames if f.entry and f.frame_size), None))
+    instructions = prologue(rt, checked.entry) if checked else []
+    if instructions:
+        guard_at = rt.layout("runtime.g").offset("stackguard0")
+        data["prologue"] = {"function": checked.function, "entry": checked.entry, "frame_size": checked.frame_size,
+                            "instructions": [text for _, text in instructions], "stackguard0_offset": guard_at}
+        own = checked.frame_size - 8  # the compiler's frame size: without the return address the call pushed
+        how = (f"its {own} B frame is at most StackSmall, so SP itself is compared" if own <= small else
+               f"its frame is {own} B ({checked.frame_size} less the return address), so SP - ({own} - {small}) = "
+               f"SP - 0x{own - small:x} is compared")
+        lines.append(f"{checked.function}'s own check: {how} with g.stackguard0 (r14 holds the g; stackguard0 is "
+                     f"at +{guard_at}): " + "; ".join(f"{hexaddr(address)} {text}" for address, text in instructions))
+    return data, lines

@@ -115,7 +115,8 @@ class StackCommand(Command):
         view = choose_stack(rt, args.goid, args.m_id)
         verdict = view.check_frame(args.frame_size) if args.frame_size is not None else None
         report = Report(stack_json(view, verdict))
-        explained = explain_stack(rt, view.lo, view.g.stackguard0, view.kind != "goroutine") if args.explain else None
+        explained = explain_stack(rt, view.lo, view.g.stackguard0, view.kind != "goroutine", view.frames) \
+            if args.explain else None
         if args.json:
             if explained:
                 report.data["explain"] = explained[0]

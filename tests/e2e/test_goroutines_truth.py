@@ -322,5 +322,12 @@ def test_explain_derives_stackguard0(s):
     stack = s.json(f"go-stack {probe} --explain --json")
     assert stack["stack_lo"] + stack["explain"]["stack_guard"] == stack["stackguard0"]
     assert stack["explain"]["stack_guard"] == stack["explain"]["stack_nosplit"] + stack["explain"]["stack_small"]
-    text = s.outputs[f"go-stack {s.truth['deep']['goid']} --explain"]
+    text = " ".join(s.outputs[f"go-stack {s.truth['deep']['goid']} --explain"].split())
     assert "StackGuard" in text and "morestack" in text
+    # the compiler's own check, disassembled: SP (less the frame over StackSmall) against [r14 + stackguard0]
+    check = stack["explain"]["prologue"]
+    guard = f"[r14 + 0x{check['stackguard0_offset']:x}]"
+    assert any(guard in i for i in check["instructions"]) and check["instructions"][-1].startswith("j")
+    frame = check["frame_size"] - 8 - stack["explain"]["stack_small"]  # pclntab's frame, less the return address
+    assert (frame > 0) == any(f"[rsp - 0x{frame:x}]" in i for i in check["instructions"])
+    assert "main.recurse's own check: its frame is" in text and " SP - 0x" in text
