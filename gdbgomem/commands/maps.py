@@ -23,7 +23,9 @@ class MapsCommand(Command):
                    "arenas (objects and goroutine stacks), heapArena metadata, the page allocator's\n"
                    "summaries, thread stacks, the main thread's stack, shared libraries, the kernel's\n"
                    "vdso, address space reserved but not usable yet. SIZE adds up to VmSize (VSZ),\n"
-                   "RSS to VmRSS: a 64 MiB arena costs RAM only for the pages touched.")
+                   "RSS to VmRSS: a 64 MiB arena costs RAM only for the pages touched. A debugger's\n"
+                   "reads map pages in too (the binary's data read the first time), so RSS can grow a\n"
+                   "little while the process is stopped; each go-maps reads it afresh.")
 
     def add_arguments(self, parser):
         parser.add_argument("address", nargs="?", metavar="ADDR",
@@ -50,8 +52,9 @@ class MapsCommand(Command):
                  humanize(r.mapping.size), _bytes(r.mapping.saved if on_core else r.mapping.rss), r.mapping.perms,
                  r.role + (f" ({r.mapping.path})" if r.mapping.path and not r.mapping.path.startswith("[") else "")]
                 for r in shown]
-        report.add(Table(["START", "END", "SIZE", "SAVED" if on_core else "RSS", "PERMS", "ROLE"], rows,
-                         drop_order=("END", "PERMS")))
+        if rows:
+            report.add(Table(["START", "END", "SIZE", "SAVED" if on_core else "RSS", "PERMS", "ROLE"], rows,
+                             drop_order=("END", "PERMS")))
         if args.address is not None and not shown:
             report.add(Styled(f"0x{address:x} is in no mapping: not an address of this process", "warning"))
         line = (f"{len(shown)} of {len(regions)} mappings shown; all of them: " if len(shown) < len(regions)

@@ -11,7 +11,7 @@ from gdbgomem.commands.explain import add_explain_argument, add_explanation, exp
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import CORRUPT, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.address_space import address_space, region_of
+from gdbgomem.runtime.address_space import address_space, program_section, region_of
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
@@ -166,7 +166,10 @@ def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
 
 
 def _mapping_role(rt: GoRuntime, address: int) -> str:
-    """"; it is in <role>" from go-maps, where the host can list mappings."""
+    """"; it is in <the program's section, or the role of its mapping in go-maps>"."""
+    section = program_section(rt, address)
+    if section:
+        return f"; it is in the program's {section}"
     try:
         region = region_of(address_space(rt), address)
     except GoMemError:

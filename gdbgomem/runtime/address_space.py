@@ -41,8 +41,10 @@ class Region:
         return "; ".join(self.roles)
 
 
-@per_stop
 def address_space(rt: GoRuntime) -> List[Region]:
+    """Every mapping with its roles. Read afresh each time, not kept until the process runs:
+    reading a stopped process's memory maps pages in (a debugger's reads of the binary's data,
+    for one), so its RSS moves while it is stopped, and the totals must match the kernel's now."""
     mappings = rt.target.mappings()
     if mappings is None:
         raise GoMemError("the host cannot list this process's mappings",
@@ -80,11 +82,17 @@ def region_of(regions: List[Region], address: int) -> Optional[Region]:
     return next((r for r in regions if r.mapping.start <= address < r.mapping.end), None)
 
 
+def program_section(rt: GoRuntime, address: int) -> Optional[str]:
+    """The program's section holding address ('.data'), None outside the program's image."""
+    return next((role[len(PROGRAM):] for lo, hi, role in _program_sections(rt) if lo <= address < hi), None)
+
+
 def _sum(values) -> Optional[int]:
     values = list(values)
     return None if any(v is None for v in values) else sum(values)
 
 
+@per_stop
 def _places(rt: GoRuntime) -> List[Tuple[int, int, str]]:
     """[lo, hi) ranges of what the program keeps in memory, with their role."""
     places = _program_sections(rt)
