@@ -50,26 +50,33 @@ class GdbTarget(Target):
             raise MemoryReadError(address, size) from None
 
     # -- symbols, types, constants -----------------------------------------------------
+    # Facts of the binary come from gdbgomem's own reader of the executable first: it answers
+    # from a layout cache kept per build id, where gdb's first lookup of a runtime symbol or
+    # type expands the runtime's debug info (about 0.2 s, every session). gdb answers when the
+    # executable cannot be read here (a remote target) or the reader does not know.
     def symbol_address(self, name: str) -> Optional[int]:
-        """gdb's debug info first (it knows where a PIE was loaded); else the executable's own
-        symbol table, read by gdbgomem (gdb has no Python call for symbols without debug info)."""
+        linked = self.binary.symbol_address(name) if self.binary is not None else None
+        if linked is not None:
+            return linked + self.load_bias()
         symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
         if symbol is not None:
             try:
                 return int(symbol.value().address)
             except (gdb.error, TypeError):
                 pass
-        linked = self.binary.symbol_address(name) if self.binary is not None else None
-        return linked + self.load_bias() if linked is not None else None
+        return None
 
     def symbol_size(self, name: str) -> Optional[int]:
+        size = self.binary.symbol_size(name) if self.binary is not None else None
+        if size is not None:
+            return size
         symbol = gdb.lookup_global_symbol(name) or gdb.lookup_static_symbol(name)
         if symbol is not None:
             try:
                 return symbol.type.sizeof
             except gdb.error:
                 pass
-        return self.binary.symbol_size(name) if self.binary is not None else None
+        return None
 
     @property
     def binary(self) -> Optional[GoBinary]:  # type: ignore[override]
@@ -145,16 +152,22 @@ class GdbTarget(Target):
 
     def struct_layout(self, type_name: str) -> Optional[StructLayout]:
         if type_name not in self._layouts:
-            gtype = _lookup_type(type_name)
-            self._layouts[type_name] = _to_layout(type_name, gtype, 0) if gtype is not None else None
+            layout = self.binary.struct_layout(type_name) if self.binary is not None else None
+            if layout is None:
+                gtype = _lookup_type(type_name)
+                layout = _to_layout(type_name, gtype, 0) if gtype is not None else None
+            self._layouts[type_name] = layout
         return self._layouts[type_name]
 
     def constant(self, name: str) -> Optional[int]:
         if name not in self._constants:
-            try:
-                self._constants[name] = int(gdb.parse_and_eval(f"'{name}'"))
-            except (gdb.error, RuntimeError, ValueError):
-                self._constants[name] = None
+            value = self.binary.constant(name) if self.binary is not None else None
+            if value is None:
+                try:
+                    value = int(gdb.parse_and_eval(f"'{name}'"))
+                except (gdb.error, RuntimeError, ValueError):
+                    value = None
+            self._constants[name] = value
         return self._constants[name]
 
     def register_value(self, name: str) -> Optional[int]:
