@@ -5,8 +5,9 @@ any debugger and in plain Python. Each host (gdbgomem.hosts: gdb, lldb,
 standalone) implements it: memory, symbols, threads, and what the target is.
 Facts of the binary (symbol sizes, struct layouts, constants) come by default
 from the GoBinary a target holds (composition: a target has a binary, it is
-not one); a host whose debugger reads Go's DWARF itself (gdb) answers them
-itself. Batched reads are built on top of `read` here, once for all hosts.
+not one), in every host: gdb's own lookups, which expand the runtime's debug
+info on first use, are its fallback when the executable cannot be read here.
+Batched reads are built on top of `read` here, once for all hosts.
 """
 
 from __future__ import annotations
