@@ -26,6 +26,7 @@ from gdbgomem.render.terminal import RESET, STYLE_SGR, UNSAFE, paint, sanitize
 GAP = "  "
 ELLIPSIS = "..."
 MIN_SHRUNK = 12
+LAST_RESORT = 6  # a text column's width when nothing else makes the table fit
 COMFORTABLE = 20  # a column cut narrower than this says too little: tables with a drop_order drop columns first
 _NUMBER = r"(?:-|[-+]?(?:0x[0-9a-fA-F]+|[0-9][0-9.,%]*)(?:-0x[0-9a-fA-F]+)?)"
 NUMBERS = re.compile(rf"{_NUMBER}(?:\t{_NUMBER})*")  # a column's cells joined by tabs: all numbers?
@@ -51,12 +52,19 @@ class _Column:
     width: int = 0        # as shown
 
     @cached_property
+    def fixed(self) -> bool:
+        """Numbers and addresses: never cut."""
+        return bool(NUMBERS.fullmatch(self.joined))
+
+    @property
     def floor(self) -> int:
-        """How narrow the column may become: numbers and addresses not at all."""
-        natural = self.natural
-        if NUMBERS.fullmatch(self.joined):
-            return natural
-        return min(natural, max(MIN_SHRUNK, len(self.header)))
+        """How narrow the column may become while it still reads well."""
+        return self.natural if self.fixed else min(self.natural, max(MIN_SHRUNK, len(self.header)))
+
+    @property
+    def last_resort(self) -> int:
+        """How narrow it may become when the table fits no other way."""
+        return self.natural if self.fixed else min(self.natural, LAST_RESORT)
 
 
 def _column(header: str, cells: list, right: bool, cut_front: bool) -> _Column:
@@ -86,8 +94,8 @@ def table_lines(table: Table, color: bool, width: int = 0) -> List[str]:
         _fit(columns, width)
     lines = []
     if show_headers:
-        lines.append(_line([paint(c.header, "heading") if color else c.header for c in columns],
-                           [len(c.header) for c in columns], columns))
+        heads = [_cut(c.header, c.width) for c in columns]
+        lines.append(_line([paint(h, "heading") if color else h for h in heads], [len(h) for h in heads], columns))
     if table.wrap or any("\n" in c.joined for c in columns):
         for i in range(len(rows)):
             lines.extend(_cell_lines(columns, i, color, table.wrap))
@@ -140,15 +148,16 @@ def _kept_columns(table: Table, columns: List[_Column], width: int) -> List[_Col
 
 
 def _fit(columns: List[_Column], width: int) -> None:
-    """Narrow the widest columns that may give way, one character at a time, until the table fits."""
-    floors = [c.floor for c in columns]
+    """Narrow the widest columns that may give way, one character at a time, until the table fits:
+    down to their floors first, then, if that is not enough, to LAST_RESORT characters."""
     excess = _span([c.width for c in columns]) - width
-    while excess > 0:
-        room = [(c.width, j) for j, (c, f) in enumerate(zip(columns, floors)) if c.width > f]
-        if not room:
-            break
-        columns[max(room)[1]].width -= 1
-        excess -= 1
+    for floors in ([c.floor for c in columns], [c.last_resort for c in columns]):
+        while excess > 0:
+            room = [(c.width, j) for j, (c, f) in enumerate(zip(columns, floors)) if c.width > f]
+            if not room:
+                break
+            columns[max(room)[1]].width -= 1
+            excess -= 1
 
 
 def _cut(text: str, width: int, front: bool = False) -> str:

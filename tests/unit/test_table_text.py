@@ -113,3 +113,12 @@ def test_text_gives_way_until_the_table_fits(table, width):
     if 12 * len(headers) + 2 * (len(headers) - 1) <= width:  # every column can narrow to 12
         assert all(len(line) <= width for line in lines)
 
+
+
+def test_when_floors_are_not_enough_text_columns_go_narrower_still():
+    """go-spans on a Go 1.21 heap at 80 columns: every column at its floor was 81 wide."""
+    table = Table(["BASE", "STATE", "CLASS", "POINTER BITS", "N"],
+                  [[Styled("0xc000000000", "address"), "manual (stack)", "large (noscan)", "none (noscan)", 123456]])
+    lines = table_lines(table, color=False, width=50)
+    assert all(len(line) <= 50 for line in lines), lines
+    assert "0xc000000000" in lines[1] and lines[1].endswith("123456")
