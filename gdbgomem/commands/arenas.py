@@ -51,7 +51,7 @@ class ArenasCommand(Command):
             for a in arenas]})
         rows = [[Styled(hexaddr(a.base), "address"), f"{a.l1}/{a.l2}", Styled(hexaddr(a.address), "address"), a.spans,
                  f"{a.pages_in_use} ({humanize(a.pages_in_use * page)})", a.span_starts_in_use, a.span_starts_marked]
-                + ([_bytes(_resident_bytes(resident[a.index], page))] if args.resident else [])
+                + ([humanize(_resident_bytes(resident[a.index], page))] if args.resident else [])
                 for a in arenas]
         report.add(Table(["BASE", "L1/L2", "HEAPARENA", "SPANS", "PAGES IN USE", "PAGEINUSE BITS", "PAGEMARKS BITS"]
                          + (["RESIDENT"] if args.resident else []),
@@ -85,10 +85,6 @@ def map_columns(base: int, width: int) -> int:
 def _resident_bytes(kinds: Optional[str], page: int) -> Optional[int]:
     """'#' a whole page in RAM, '+' half of it (one of its two 4 KiB pages); None: unknown."""
     return None if kinds is None else kinds.count("#") * page + kinds.count("+") * page // 2
-
-
-def _bytes(value: Optional[int]) -> str:
-    return "-" if value is None else humanize(value)
 
 
 def _legend(maps: dict, resident: bool) -> str:

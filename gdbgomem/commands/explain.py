@@ -11,7 +11,7 @@ from typing import List, Optional, Tuple
 
 from gdbgomem.render.report import Report, Styled
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.arena_index import ARENA_BASE_OFFSET, MASK64
+from gdbgomem.runtime.arena_index import ARENA_BASE_OFFSET, arena_index
 from gdbgomem.runtime.arenas import Arena
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L2_BITS, LOG_HEAP_ARENA_BYTES, MIN_SIZE_FOR_MALLOC_HEADER, STACK_GUARD,
@@ -87,7 +87,7 @@ def explain_arenas(rt: GoRuntime, arenas: List[Arena]) -> Explained:
              "mheap.go arenaIndex)"]
     data = []
     for a in arenas:
-        index = ((a.base - ARENA_BASE_OFFSET) & MASK64) >> log_bytes
+        index = arena_index(rt, a.base)
         lines.append(f"{hexaddr(a.base)}: ({hexaddr(a.base)} - 0x{ARENA_BASE_OFFSET:x}) >> {log_bytes} = {index}; "
                      f"l1 {index >> l2_bits}, l2 {index & ((1 << l2_bits) - 1)}; heapArena at {hexaddr(a.address)}")
         data.append({"base": a.base, "index": index, "l1": index >> l2_bits, "l2": index & ((1 << l2_bits) - 1)})

@@ -37,16 +37,18 @@ def status_cell(g: Goroutine) -> Styled:
     return Styled(g.status + (" (scan)" if g.scan else ""), style)
 
 
-def waited_ns(rt: GoRuntime, g: Goroutine, now: Optional[int] = None) -> Optional[int]:
-    """How long the goroutine has waited, where the runtime recorded when it began.
+def clock_now(rt: GoRuntime) -> Optional[int]:
+    """The runtime's nanotime() now: on a live process on this machine CLOCK_MONOTONIC is the
+    same clock. A core has no "now": None."""
+    return None if rt.target.is_core else time.monotonic_ns()
 
-    g.waitsince is only set by the GC (mgcmark.go) and is a nanotime() value;
-    on a live process on this machine CLOCK_MONOTONIC is the same clock. A core
-    has no "now", so there it stays unknown.
-    """
-    if not g.waitsince or rt.target.is_core or g.status not in ("waiting", "syscall"):
+
+def waited_ns(g: Goroutine, now: Optional[int]) -> Optional[int]:
+    """How long the goroutine has waited, where the runtime recorded when it began
+    (g.waitsince, only set by the GC: mgcmark.go); None without a now (clock_now)."""
+    if not g.waitsince or now is None or g.status not in ("waiting", "syscall"):
         return None
-    return max(0, (now or time.monotonic_ns()) - g.waitsince)
+    return max(0, now - g.waitsince)
 
 
 def created_by(rt: GoRuntime, g: Goroutine) -> Optional[dict]:
@@ -67,7 +69,7 @@ def goroutine_json(rt: GoRuntime, g: Goroutine) -> dict:
     return {
         "goid": g.goid, "g_address": g.address, "status": status_key(g.status),
         "status_code": g.status_code, "scan": g.scan, "wait_reason": g.wait_reason,
-        "waitsince": g.waitsince or None, "waited_ns": waited_ns(rt, g),
+        "waitsince": g.waitsince or None, "waited_ns": waited_ns(g, clock_now(rt)),
         "stack_lo": g.stack_lo, "stack_hi": g.stack_hi, "stack_size": g.stack_size,
         "stack_used": (g.stack_hi - g.sp) if g.stack_lo <= g.sp <= g.stack_hi else None,
         "sp": g.sp, "pc": g.pc, "function": g.function,
@@ -91,7 +93,7 @@ class RowEncoder:
 
     def __init__(self, rt: GoRuntime):
         self.rt = rt
-        self.now = None if rt.target.is_core else time.monotonic_ns()
+        self.now = clock_now(rt)
         self._tails: dict = {}
 
     def tail(self, g: Goroutine) -> str:
@@ -113,11 +115,10 @@ class RowEncoder:
     def row(self, g: Goroutine) -> str:
         null = "null"
         sp, lo, hi, since = g.sp, g.stack_lo, g.stack_hi, g.waitsince
-        waited = null
+        waited = waited_ns(g, self.now)
         corrupt = "{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))
-        if since and self.now is not None and g.status in ("waiting", "syscall"):
-            waited = max(0, self.now - since)
-        return (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or null},"waited_ns":{waited},'
+        return (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or null},'
+                f'"waited_ns":{null if waited is None else waited},'
                 f'"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
                 f'"stack_used":{hi - sp if lo <= sp <= hi else null},"sp":{sp},"pc":{g.pc},'
                 f'"parent_goid":{null if g.parent_goid is None else g.parent_goid},'
@@ -142,7 +143,7 @@ class TextRows:
 
     def __init__(self, rt: GoRuntime):
         self.rt = rt
-        self.now = None if rt.target.is_core else time.monotonic_ns()
+        self.now = clock_now(rt)
         self._places: dict = {}
         self._sizes: dict = {}
         self._waits: dict = {}
@@ -169,10 +170,10 @@ class TextRows:
     def wait(self, g: Goroutine) -> str:
         if not g.wait_reason:
             return "-"
-        since = g.waitsince
-        if not since or self.now is None or g.status not in ("waiting", "syscall"):
+        waited = waited_ns(g, self.now)
+        if waited is None:
             return g.wait_reason
-        key = (g.wait_reason, max(0, self.now - since) // 1_000_000)  # shown in tenths of seconds at most
+        key = (g.wait_reason, waited // 1_000_000)  # shown in tenths of seconds at most
         text = self._waits.get(key)
         if text is None:
             text = self._waits[key] = f"{g.wait_reason}, {_duration(key[1] * 1_000_000)}"

@@ -49,7 +49,7 @@ class MapsCommand(Command):
             return report
         on_core = rt.target.is_core
         rows = [[Styled(hexaddr(r.mapping.start), "address"), Styled(hexaddr(r.mapping.end), "address"),
-                 humanize(r.mapping.size), _bytes(r.mapping.saved if on_core else r.mapping.rss), r.mapping.perms,
+                 humanize(r.mapping.size), humanize(r.mapping.saved if on_core else r.mapping.rss), r.mapping.perms,
                  r.role + (f" ({r.mapping.path})" if r.mapping.path and not r.mapping.path.startswith("[") else "")]
                 for r in shown]
         if rows:
@@ -68,7 +68,3 @@ class MapsCommand(Command):
             line += "; a core keeps no resident counts: SAVED is what it holds of each mapping"
         report.add(line)
         return report
-
-
-def _bytes(value) -> str:
-    return "-" if value is None else humanize(value)

@@ -125,14 +125,16 @@ class GdbTarget(Target):
                 return core_mappings(core)
             finally:
                 core.close()
-        return procfs.mappings(self.pid) if self._is_local() and self.pid else None
+        pid = self._local_pid()
+        return procfs.mappings(pid) if pid else None
 
     def kernel_sizes(self) -> Optional[Tuple[int, int]]:
-        return procfs.kernel_sizes(self.pid) if not self.is_core and self._is_local() and self.pid else None
+        pid = self._local_pid()
+        return procfs.kernel_sizes(pid) if pid else None
 
     def page_residency(self, start: int, end: int) -> Optional[bytes]:
-        live = not self.is_core and self._is_local() and self.pid
-        return procfs.page_residency(self.pid, start, end) if live else None
+        pid = self._local_pid()
+        return procfs.page_residency(pid, start, end) if pid else None
 
     def load_bias(self) -> int:
         """Where a position-independent executable was loaded, from the auxiliary vector
@@ -228,13 +230,15 @@ class GdbTarget(Target):
     def executable(self) -> Optional[str]:
         return self._inferior.progspace.filename
 
-    def _is_local(self) -> bool:
-        """A process on this machine, whose /proc gdbgomem may read (not one behind gdbserver)."""
+    def _local_pid(self) -> Optional[int]:
+        """The pid of a live process on this machine, whose /proc gdbgomem may read; None for a
+        core or a process behind gdbserver."""
         connection = getattr(self._inferior, "connection", None)
-        return connection is not None and connection.type == "native"
+        return self.pid if connection is not None and connection.type == "native" else None
 
     def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
-        return procfs.resident_bytes(self.pid, ranges) if self._is_local() and self.pid else None
+        pid = self._local_pid()
+        return procfs.resident_bytes(pid, ranges) if pid else None
 
 
 def _register(name: str) -> Optional[int]:

@@ -155,15 +155,20 @@ class LldbTarget(Target):
     def executable(self) -> Optional[str]:
         return self._target.GetExecutable().fullpath
 
+    def _local_pid(self) -> Optional[int]:
+        """The pid of a live process on this machine, whose /proc gdbgomem may read."""
+        return self.pid if not self.is_core and self._is_local else None
+
     def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
-        pid = self.pid if not self.is_core and self._is_local else None
+        pid = self._local_pid()
         return procfs.resident_bytes(pid, ranges) if pid else None
 
     def mappings(self) -> Optional[List[Mapping]]:
         """A live local process: /proc. A core: lldb's memory regions, which it takes from the
         core's segments and file note (SB API has no path of the core to read it ourselves)."""
         if not self.is_core:
-            return procfs.mappings(self.pid) if self._is_local and self.pid else None
+            pid = self._local_pid()
+            return procfs.mappings(pid) if pid else None
         regions = self._process.GetMemoryRegions()
         found = []
         for i in range(regions.GetSize()):
@@ -176,11 +181,12 @@ class LldbTarget(Target):
         return found
 
     def kernel_sizes(self) -> Optional[Tuple[int, int]]:
-        return procfs.kernel_sizes(self.pid) if not self.is_core and self._is_local and self.pid else None
+        pid = self._local_pid()
+        return procfs.kernel_sizes(pid) if pid else None
 
     def page_residency(self, start: int, end: int) -> Optional[bytes]:
-        live = not self.is_core and self._is_local and self.pid
-        return procfs.page_residency(self.pid, start, end) if live else None
+        pid = self._local_pid()
+        return procfs.page_residency(pid, start, end) if pid else None
 
     def stop_id(self) -> int:
         """Changes every time the process stops: this host's cue to drop decoded state."""

@@ -25,23 +25,15 @@ def open_memory(pid: int) -> Optional[int]:
 def resident_bytes(pid: int, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
     """Bytes of the [base, limit) ranges resident in RAM, from /proc/PID/smaps: each
     mapping's Rss shared out over the part of it the ranges cover."""
-    try:
-        with open(f"/proc/{pid}/smaps") as smaps:
-            text = smaps.read()
-    except OSError:
+    found = mappings(pid)
+    if found is None:
         return None
-    total, start, end = 0, 0, 0
-    for line in text.splitlines():
-        head = line.split(None, 1)[0]
-        if "-" in head and not head.endswith(":"):
-            lo, _, hi = head.partition("-")
-            start, end = int(lo, 16), int(hi, 16)
-        elif head == "Rss:":
-            kib = int(line.split()[1])
-            for base, limit in ranges:
-                overlap = min(end, limit) - max(start, base)
-                if overlap > 0 and end > start:
-                    total += kib * 1024 * overlap // (end - start)
+    total = 0
+    for m in found:
+        for base, limit in ranges:
+            overlap = min(m.end, limit) - max(m.start, base)
+            if overlap > 0 and m.rss:
+                total += m.rss * overlap // m.size
     return total
 
 

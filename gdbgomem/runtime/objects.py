@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.arena_index import ARENA_BASE_OFFSET, MASK64
+from gdbgomem.runtime.arena_index import arena_index
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES, LOG_HEAP_ARENA_BYTES,
+from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES,
                                        PAGES_PER_ARENA)
 from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_maker
@@ -47,10 +47,9 @@ class HeapObject:
 
 def arena_of(rt: GoRuntime, address: int) -> Optional[int]:
     """The *heapArena covering address (mheap_.arenas[l1][l2]), None outside the heap."""
-    log_arena = rt.constant(LOG_HEAP_ARENA_BYTES)
     l1_bits = rt.constant(ARENA_L1_BITS)
     l2_bits = rt.constant(ARENA_L2_BITS)
-    index = ((address - ARENA_BASE_OFFSET) & MASK64) >> log_arena
+    index = arena_index(rt, address)
     l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
     if l1 >= 1 << l1_bits:
         return None
