@@ -53,6 +53,7 @@ COMMANDS = {
                                                            "go-offheap --json", "go-arenas --explain --json",
                                                            "go-arenas --resident --json"]
         + [f"go-span {s['addr']} --explain --json" for s in truth["samples"]],
+    "owners": lambda truth: ["go-types --json"],
 }
 
 

@@ -67,6 +67,12 @@ class GoProgram:
     def size_classes(self) -> List[SizeClass]:
         return size_classes(self.rt)
 
+    def types(self):
+        """Objects and bytes per type, marked from the roots: TypeCensus.live and .garbage
+        (needs numpy)."""
+        from gdbgomem.runtime.object_types import type_census
+        return type_census(self.rt)
+
 
 def open_core(binary: str, core: str, debug_file: Optional[str] = None) -> GoProgram:
     """A core dump of a Go program, read with its executable (and its separate debug file),

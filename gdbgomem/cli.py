@@ -41,7 +41,7 @@ def gdbinit_text() -> str:
         "else:",
         "    import gdbgomem.hosts.gdb",
         f"# installed with Python {me}; gdbgomem and its dependencies are pure Python (capstone loads its C library "
-        "with ctypes), so gdb's own Python 3 may differ",
+        f"with ctypes), so gdb's own Python 3 may differ, except for numpy (go-types), built for Python {me}",
         "end",
     ])
 

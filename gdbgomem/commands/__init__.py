@@ -18,6 +18,7 @@ from gdbgomem.commands.pages import PagesCommand
 from gdbgomem.commands.spans import SpanCommand, SpansCommand
 from gdbgomem.commands.stacks import BacktraceCommand, StackCommand
 from gdbgomem.commands.threads import ThreadsCommand
+from gdbgomem.commands.types import TypesCommand
 from gdbgomem.render.report import Report, Styled, Table
 
 
@@ -36,5 +37,5 @@ class HelpCommand(Command):
 COMMANDS: List[Command] = [
     InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(), BacktraceCommand(),
     HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), PagesCommand(), SizeClassesCommand(),
-    OffHeapCommand(), MapsCommand(), HelpCommand(),
+    OffHeapCommand(), MapsCommand(), TypesCommand(), HelpCommand(),
 ]

@@ -65,7 +65,11 @@ def chunk_probes(truth: dict) -> List[int]:
     return list(seen.values())
 
 
-COMMANDS = {"goroutines": goroutines_commands, "heap": heap_commands}
+def owners_commands(truth: dict) -> List[str]:
+    return ["go-types --json", "go-types", "go-types --top 0", "go-spans --json"]
+
+
+COMMANDS = {"goroutines": goroutines_commands, "heap": heap_commands, "owners": owners_commands}
 
 
 def gdb_only_commands(name: str, fixture) -> List[str]:

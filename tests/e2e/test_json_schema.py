@@ -19,7 +19,7 @@ def schema_of(command: str) -> dict:
     return json.loads((SCHEMAS / f"{command.split()[0]}.json").read_text())
 
 
-@pytest.mark.parametrize("fixture_name", ["goroutines", "heap"])
+@pytest.mark.parametrize("fixture_name", ["goroutines", "heap", "owners"])
 @pytest.mark.parametrize("host,build", [(h, b) for b in BUILDS for h in HOSTS],
                          ids=[f"{h}-{b}" for b in BUILDS for h in HOSTS])
 def test_every_json_output_fits_its_schema(running, go_version, fixture_name, host, build):
@@ -29,7 +29,7 @@ def test_every_json_output_fits_its_schema(running, go_version, fixture_name, ho
         if "--json" in command:
             jsonschema.validate(look.json(command), schema_of(command))
             checked += 1
-    assert checked >= 8
+    assert checked >= (1 if fixture_name == "owners" else 8)
 
 
 def names(schema, found):

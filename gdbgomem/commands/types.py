@@ -1,0 +1,73 @@
+"""go-types: the heap's objects by type, live (reachable from a root) and garbage apart."""
+
+from __future__ import annotations
+
+from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.errors import GoMemError
+from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.text import humanize
+
+
+class TypesCommand(Command):
+    name = "go-types"
+    summary = "heap objects and bytes per type, marked from the roots as the GC does; garbage apart"
+    description = (
+        "Marks the heap from its roots as the GC does (globals through the binary's pointer\n"
+        "masks; goroutine stacks word by word) and counts the objects reached, per type.\n"
+        "Allocated objects no root reaches are garbage the next GC frees: counted apart.\n"
+        "Types come from the runtime's malloc headers and largeType (Go 1.22+, objects\n"
+        "over 512 B with pointers, slices of them named []T); other objects are grouped by\n"
+        "size class and scan/noscan. BYTES are slot bytes (the size class).\n"
+        "JSON: types [{type, objects, bytes} (untyped: type null, size_class, noscan)],\n"
+        "unreachable {objects, bytes, types [...]}, reachable {objects, bytes}, roots\n"
+        "{global_words, stacks, stacks_precise}, dangling_pointers, conservative_objects.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--top", type=positive_int, default=25, metavar="N",
+                            help="rows to show (0: all; JSON always has all)")
+
+    def run(self, rt, args):
+        census = _census(rt)
+        graph, live, garbage = census.graph, census.live, census.garbage
+        stacks = [r for r in graph.roots if r.kind == "stack"]
+        data = {
+            "types": [r.to_json() for r in live],
+            "reachable": {"objects": sum(r.objects for r in live), "bytes": sum(r.bytes for r in live)},
+            "unreachable": {"objects": sum(r.objects for r in garbage), "bytes": sum(r.bytes for r in garbage),
+                            "types": [r.to_json() for r in garbage]},
+            "roots": {"global_words": sum(len(r.values) for r in graph.roots if r.kind == "global"),
+                      "stacks": len(stacks), "stacks_precise": all(r.precise for r in stacks)},
+            "dangling_pointers": graph.dangling,
+            "conservative_objects": graph.pointers.conservative_objects,
+        }
+        report = Report(data)
+        if args.json:
+            return report
+        shown = live if not args.top else live[:args.top]
+        report.add(Table(["TYPE", "OBJECTS", "BYTES", ""],
+                         [[Styled(r.name, "function" if r.type_name else "dim"), r.objects, r.bytes,
+                           humanize(r.bytes)] for r in shown], align=["left", "right", "right", "right"]))
+        if len(shown) < len(live):
+            report.add(f"... {len(live) - len(shown)} more types (--top 0 shows all)")
+        reach, dead = data["reachable"], data["unreachable"]
+        report.add(f"reachable: {reach['objects']} objects, {humanize(reach['bytes'])}; "
+                   f"unreachable (garbage the next GC frees): {dead['objects']} objects, {humanize(dead['bytes'])}")
+        if garbage:
+            top = ", ".join(f"{r.name} x{r.objects}" for r in garbage[:3])
+            report.add(f"garbage by bytes: {top}")
+        report.add(f"roots: {data['roots']['global_words']} pointer words in globals, {len(stacks)} goroutine stacks "
+                   "(scanned word by word)")
+        if graph.dangling:
+            report.add(Styled(f"{graph.dangling} pointers of live objects lead into no allocated object "
+                              "(counted, not followed)", "warning"))
+        return report
+
+
+def _census(rt):
+    """numpy is imported only here, so that every other command works without it."""
+    try:
+        from gdbgomem.runtime.object_types import type_census
+    except ImportError as exc:
+        raise GoMemError(f"go-types needs numpy, which this Python cannot import ({exc})",
+                         "install numpy for the debugger's Python: bash scripts/setup.sh does it in .venv") from None
+    return type_census(rt)

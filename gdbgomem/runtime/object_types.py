@@ -1,0 +1,107 @@
+"""Objects and bytes per type, for the reachable objects and for the garbage apart.
+
+An object's type is known where the runtime keeps it (1.22+): the malloc header of an
+object over 512 bytes with pointers, or mspan.largeType of a large one. The header names
+the element type, so a slot holding two or more whole values of it is the backing array
+of a slice and is named []T, as Go prints it. Other objects are grouped by size class
+and scan/noscan. Bytes are slot bytes (the size class), what the object costs the heap.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from gdbgomem.runtime.cache import per_stop
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.heap_graph import HeapGraph, heap_graph
+from gdbgomem.runtime.objects import type_name
+
+MALLOC_HEADER = 8
+
+
+@dataclass
+class TypeRow:
+    """Objects of one type (or of one untyped size class)."""
+
+    name: str
+    type_name: Optional[str]    # None: untyped
+    size_class: Optional[int]   # untyped rows: the size class (0: large objects)
+    noscan: Optional[bool]
+    objects: int = 0
+    bytes: int = 0
+
+    def to_json(self) -> dict:
+        out = {"type": self.type_name, "objects": self.objects, "bytes": self.bytes}
+        if self.type_name is None:
+            out.update(size_class=self.size_class, noscan=self.noscan)
+        return out
+
+
+@dataclass
+class TypeCensus:
+    """The heap's objects per type: reachable ones, and the garbage apart."""
+
+    graph: HeapGraph
+    live: List[TypeRow]
+    garbage: List[TypeRow]
+
+
+@per_stop
+def type_census(rt: GoRuntime) -> TypeCensus:
+    graph = heap_graph(rt)
+    return TypeCensus(graph, tally(rt, graph, graph.reached), tally(rt, graph, graph.unreached))
+
+
+def tally(rt: GoRuntime, graph: HeapGraph, which: np.ndarray) -> List[TypeRow]:
+    """Rows for the slots where `which` is set, most bytes first."""
+    slots = graph.slots
+    ids = np.flatnonzero(which)
+    span = slots.span_of_slot(ids)
+    sizeclass = np.array([s.sizeclass for s in slots.spans], dtype=np.int64)[span] if len(slots.spans) else span
+    typ = graph.pointers.slot_type[ids]
+    elemsize = slots.elemsize[span]
+    noscan = slots.noscan[span].astype(np.int64)
+    keys = np.stack([typ, elemsize, sizeclass.astype(np.uint64), noscan.astype(np.uint64)])
+    groups, inverse = np.unique(keys, axis=1, return_inverse=True) if len(ids) else (np.zeros((4, 0)), ids)
+    inverse = np.asarray(inverse).ravel()
+    counts = np.bincount(inverse, minlength=groups.shape[1])
+    rows: Dict[str, TypeRow] = {}
+    names = _Names(rt)
+    for (t, size, cls, nos), n in zip(groups.T.tolist(), counts.tolist()):
+        row = names.row(int(t), int(size), int(cls), bool(nos))
+        row = rows.setdefault(row.name, row)
+        row.objects += n
+        row.bytes += n * int(size)
+    return sorted(rows.values(), key=lambda r: (-r.bytes, r.name))
+
+
+class _Names:
+    """Type names and sizes, each *abi.Type read once."""
+
+    def __init__(self, rt: GoRuntime):
+        self.rt = rt
+        self.types: Dict[int, Tuple[Optional[str], int]] = {}
+
+    def row(self, typ: int, elemsize: int, sizeclass: int, noscan: bool) -> TypeRow:
+        if typ:
+            name, size = self._type(typ)
+            if name is not None:
+                room = elemsize - (MALLOC_HEADER if sizeclass else 0)
+                if size and room // size >= 2:
+                    name = f"[]{name}"
+                return TypeRow(name, name, None, None)
+        kind = "noscan" if noscan else "scan"
+        label = f"({elemsize} B objects, {kind})" if sizeclass else f"(large objects, {kind})"
+        return TypeRow(label, None, sizeclass, noscan)
+
+    def _type(self, typ: int) -> Tuple[Optional[str], int]:
+        if typ not in self.types:
+            layout = self.rt.layout("internal/abi.Type")
+            raw = self.rt.target.try_read(typ + layout.offset("Size_"), 8)
+            size = struct.unpack("<Q", raw)[0] if raw else 0
+            self.types[typ] = (type_name(self.rt, typ), size)
+        return self.types[typ]
