@@ -93,6 +93,9 @@ _U64 = struct.Struct("<Q")
 _MAX_NOTES = 1 << 20        # bound on notes parsed, so a corrupt note segment cannot hang
 _MAX_NOTE_BYTES = 64 << 20  # bound on the bytes of note segments parsed
 _ADDRESS_LIMIT = 1 << 64
+# reads at least this large go through pread, not the mapping: bytes read once (a heap scan) would
+# otherwise stay mapped, and count in the resident size of the reader
+_PREAD_FROM = 4096
 
 Fallback = Callable[[int, int], Optional[bytes]]
 
@@ -179,11 +182,12 @@ class CoreFile:
             head = f.read(_EHDR.size)
             _check_header(self.path, head)
             self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self._fd = os.open(self.path, os.O_RDONLY)
         self._size = size
         try:
             self._load(head)
         except Exception:
-            self._mm.close()
+            self.close()
             raise
 
     # -- opening -----------------------------------------------------------------------
@@ -315,6 +319,8 @@ class CoreFile:
                 off = address - starts[i]
                 if off + size <= self._saved[i]:
                     base = self._offsets[i] + off
+                    if size >= _PREAD_FROM:  # not through the mapping: its pages would count in our RSS
+                        return os.pread(self._fd, size, base)
                     return self._mm[base:base + size]
         except TypeError:  # not a number
             return None
@@ -448,6 +454,7 @@ class CoreFile:
     def close(self) -> None:
         """Unmap the file. Bytes returned by read stay valid (they are copies); read must not be called after."""
         self._mm.close()
+        os.close(self._fd)
 
     def __enter__(self) -> CoreFile:
         return self

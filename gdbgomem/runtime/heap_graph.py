@@ -67,12 +67,19 @@ def root_slots(slots: HeapSlots, root: RootWords) -> np.ndarray:
 
 def _mark(slots: HeapSlots, row_start: np.ndarray, target: np.ndarray, roots: List[RootWords]) -> np.ndarray:
     reached = np.zeros(slots.count, dtype=bool)
-    frontier = np.unique(np.concatenate([root_slots(slots, r) for r in roots] or [np.zeros(0, np.int64)]))
+    frontier = _new_slots(reached, np.concatenate([root_slots(slots, r) for r in roots] or [np.zeros(0, np.int64)]))
     while len(frontier):
-        reached[frontier] = True
-        children = _children(row_start, target, frontier)
-        frontier = np.unique(children[~reached[children]])
+        frontier = _new_slots(reached, _children(row_start, target, frontier))
     return reached
+
+
+def _new_slots(reached: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """The slots not reached before, each once (a mask, not a sort: O(heap) per level), now reached."""
+    fresh = np.zeros_like(reached)
+    fresh[slots] = True
+    fresh &= ~reached
+    reached |= fresh
+    return np.flatnonzero(fresh)
 
 
 def _children(row_start: np.ndarray, target: np.ndarray, nodes: np.ndarray) -> np.ndarray:

@@ -46,9 +46,13 @@ def heap_pointers(rt: GoRuntime, slots: HeapSlots) -> HeapPointers:
     sources: List[np.ndarray] = []
     values: List[np.ndarray] = []
     by_kind: Dict[str, List[int]] = {}
+    kind_of_shape: Dict[Tuple[int, int, int], str] = {}  # what the location depends on, per span
     for i, span in enumerate(slots.spans):
         if not span.noscan:
-            by_kind.setdefault(pointer_bits_location(rt, span), []).append(i)
+            shape = (span.sizeclass, span.elemsize, span.npages)
+            if shape not in kind_of_shape:
+                kind_of_shape[shape] = pointer_bits_location(rt, span)
+            by_kind.setdefault(kind_of_shape[shape], []).append(i)
     masks: Dict[Tuple[int, int, int], Optional[np.ndarray]] = {}
     for kind, members in by_kind.items():
         for batch in _batches(slots, members):
@@ -165,16 +169,19 @@ def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _
         types = np.array([slots.spans[i].large_type or 0 for i in batch], dtype=np.uint64)[span_of_slot]
     out.slot_type[slot] = types
     sources, values = [], []
-    groups = np.unique(np.stack([types, elem_words.astype(np.uint64)]), axis=1) if len(slot) else np.zeros((2, 0))
-    for typ, words in groups.T.tolist():
-        members = (types == typ) & (elem_words == words)
-        key = (int(typ), int(words), header)
+    kinds, kind_of = np.unique(types, return_inverse=True)
+    stride = int(elem_words.max()) + 1 if len(slot) else 1
+    group_of = kind_of.ravel() * stride + elem_words  # one group per (type, slot size)
+    for group in np.unique(group_of).tolist():
+        members = group_of == group
+        typ, words = int(kinds[group // stride]), group % stride
+        key = (typ, words, header)
         if key not in masks:
-            mask = type_pointer_mask(rt, int(typ), int(words) - header) if typ else None
+            mask = type_pointer_mask(rt, typ, words - header) if typ else None
             masks[key] = None if mask is None else np.flatnonzero(np.array(mask, dtype=bool)) + header
         offsets = masks[key]
         if offsets is None:  # no readable mask: every word but the header may be a pointer
-            offsets = np.arange(header, int(words))
+            offsets = np.arange(header, words)
             out.conservative_objects += int(members.sum())
         positions = (start[members][:, None] + offsets[None, :]).ravel()
         value = memory.words[positions]

@@ -22,6 +22,7 @@ TYPES = (
     "runtime.g", "runtime.m", "runtime.p", "runtime.mheap", "runtime.mspan", "runtime.heapArena",
     "runtime.pageAlloc", "runtime.pallocData", "runtime.pageCache", "runtime.mcache",
     "runtime.moduledata", "runtime.workType", "internal/abi.Type",
+    "internal/abi.ArrayType", "internal/abi.StructType", "internal/abi.StructField",  # pointer masks built on demand
     "runtime.mstats", "runtime.fixalloc",  # the runtime's own off-heap accounts (go-offheap)
     "runtime.spanInlineMarkBits",  # only in binaries built with the Green Tea GC (1.26+, 1.25 experiment)
 )

@@ -61,21 +61,33 @@ def tally(rt: GoRuntime, graph: HeapGraph, which: np.ndarray) -> List[TypeRow]:
     slots = graph.slots
     ids = np.flatnonzero(which)
     span = slots.span_of_slot(ids)
-    sizeclass = np.array([s.sizeclass for s in slots.spans], dtype=np.int64)[span] if len(slots.spans) else span
     typ = graph.pointers.slot_type[ids]
     elemsize = slots.elemsize[span]
-    noscan = slots.noscan[span].astype(np.int64)
-    keys = np.stack([typ, elemsize, sizeclass.astype(np.uint64), noscan.astype(np.uint64)])
-    groups, inverse = np.unique(keys, axis=1, return_inverse=True) if len(ids) else (np.zeros((4, 0)), ids)
-    inverse = np.asarray(inverse).ravel()
-    counts = np.bincount(inverse, minlength=groups.shape[1])
+    sizeclass = np.array([s.sizeclass for s in slots.spans], dtype=np.int64)
+    untyped = typ == 0
+    # untyped objects group by span class (size class and noscan); typed ones by type and slot size
+    spanclass = (2 * sizeclass + slots.noscan)[span[untyped]]
+    groups: List[Tuple[int, int, int, bool, int, int]] = []  # typ, elemsize, sizeclass, noscan, objects, bytes
+    counts = np.bincount(spanclass)
+    sizes = np.bincount(spanclass, weights=elemsize[untyped])
+    for key in np.flatnonzero(counts).tolist():
+        groups.append((0, int(sizes[key] // counts[key]), key // 2, bool(key % 2), int(counts[key]), int(sizes[key])))
+    if (~untyped).any():
+        types, type_index = np.unique(typ[~untyped], return_inverse=True)
+        sizes_seen, size_index = np.unique(elemsize[~untyped], return_inverse=True)
+        large = sizeclass[span[~untyped]] == 0
+        pair = (type_index.ravel() * len(sizes_seen) + size_index.ravel()) * 2 + large
+        pairs, pair_count = np.unique(pair, return_counts=True)
+        for p, n in zip(pairs.tolist(), pair_count.tolist()):
+            size = int(sizes_seen[(p // 2) % len(sizes_seen)])
+            groups.append((int(types[p // 2 // len(sizes_seen)]), size, 0 if p % 2 else 1, False, n, n * size))
     rows: Dict[str, TypeRow] = {}
     names = _Names(rt)
-    for (t, size, cls, nos), n in zip(groups.T.tolist(), counts.tolist()):
-        row = names.row(int(t), int(size), int(cls), bool(nos))
+    for t, size, cls, nos, n, nbytes in groups:
+        row = names.row(t, size, cls, nos)
         row = rows.setdefault(row.name, row)
         row.objects += n
-        row.bytes += n * int(size)
+        row.bytes += nbytes
     return sorted(rows.values(), key=lambda r: (-r.bytes, r.name))
 
 
