@@ -76,3 +76,19 @@ def test_lldb_errors_are_one_line(running):
     assert no_process.strip().splitlines()[-1].startswith("error: gdbgomem: no process")
     not_go = hostrun.run_lldb(["/bin/true"], ["go-goroutine 1"])[0]
     assert "error: gdbgomem: not a Go program" in not_go and "Traceback" not in not_go
+
+
+def test_lldb_resuming_ends_it(ptrace_allowed):
+    """The goroutine's thread lasts until the process runs: then it has moved on. lldb is stopped
+    again by a SIGSTOP its own Python sends while `process continue` waits."""
+    fixture = fixtures.start("goroutines", fixtures.go_versions()[-1])
+    goid = fixture.truth["chan_probes"][0]["goid"]
+    stop = f"script import os, signal, threading; threading.Timer(2, os.kill, ({fixture.pid}, signal.SIGSTOP)).start()"
+    try:
+        out = hostrun.run_lldb(["-p", str(fixture.pid)], [f"go-goroutine {goid}", stop, "process continue",
+                                                          "go-goroutine", "thread list", f"go-goroutine {goid}", "bt"])
+    finally:
+        fixture.stop()
+    assert "is it" in out[0] and "stopped" in out[2]
+    assert out[3].strip() == "no goroutine is selected" and f"name = 'goroutine {goid}'" not in out[4]
+    assert "is it" in out[5] and any(name == "main.chanWaiter" for _, name, _, _ in lldb_frames(out[6]))
