@@ -20,14 +20,12 @@ from typing import Optional
 import gdb  # type: ignore[import-not-found]
 from gdb.unwinder import Unwinder, register_unwinder  # type: ignore[import-not-found]
 
-from gdbgomem.commands.base import Command, positive_int
-from gdbgomem.errors import GoMemError
+from gdbgomem.commands.goroutine_select import GoroutineSelectCommand, saved_position, state
 from gdbgomem.render.report import Report
-from gdbgomem.runtime.goroutines import all_goroutines, find_goroutine
+from gdbgomem.runtime.goroutines import Goroutine
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.threads import attach_threads, thread_of_goroutine
+from gdbgomem.runtime.threads import thread_of_goroutine
 
-NAME = "go-goroutine"
 SUMMARY = "look into a goroutine with gdb's own bt, frame, up, down, info locals and print"
 DESCRIPTION = """\
 Make gdb's own frame commands (bt, frame N, up, down, info frame, info locals,
@@ -100,52 +98,39 @@ def _goroutine_frames(frames):
             return
 
 
-class GoroutineCommand(Command):
-    """gdb only: it changes what gdb's own frame commands see."""
+class GoroutineCommand(GoroutineSelectCommand):
+    """gdb's version: it changes what gdb's own frame commands see."""
 
-    name = NAME
     summary = SUMMARY
     description = DESCRIPTION
 
-    def add_arguments(self, parser):
-        parser.add_argument("goid", nargs="?", type=positive_int, help="the goroutine (none: say which is selected)")
-        parser.add_argument("--reset", action="store_true", help="back to the threads' own frames")
+    def select(self, rt, g):
+        return Report({}).add(select(rt, g))
 
-    def run(self, rt, args):
-        if args.reset:
-            forget()
-            return Report({"goid": None}).add("back to the threads' own frames")
-        if args.goid is None:
-            said = f"goroutine {SELECTED.goid} is selected" if SELECTED.goid is not None else "no goroutine is selected"
-            return Report({"goid": SELECTED.goid}).add(said)
-        return Report({"goid": args.goid}).add(select(rt, args.goid))
+    def reset(self):
+        forget()
+
+    def selected(self):
+        return SELECTED.goid
 
 
-def select(rt: GoRuntime, goid: int) -> str:
-    """Show goroutine goid's frames to gdb; what was done, in words."""
-    goroutines = all_goroutines(rt)
-    attach_threads(rt, goroutines)
-    g = find_goroutine(rt, goid)
-    if g.is_dead:
-        raise GoMemError(f"goroutine {goid} is {g.status}: it has no frames", "go-goroutines lists the live ones")
+def select(rt: GoRuntime, g: Goroutine) -> str:
+    """Show goroutine g's frames to gdb; what was done, in words."""
     thread = thread_of_goroutine(rt, g)
     if g.status == "running" and thread is not None and thread.regs is not None:
         SELECTED.clear()
         gdb.invalidate_cached_frames()
         gdb.execute(f"thread {thread.regs.debugger_id}", to_string=True)
-        return f"goroutine {goid} is running on thread {thread.procid}: gdb thread {thread.regs.debugger_id} " \
+        return f"goroutine {g.goid} is running on thread {thread.procid}: gdb thread {thread.regs.debugger_id} " \
                "selected, its frames are the goroutine's"
-    pc, sp = g.saved_position
-    if not pc or not sp:
-        raise GoMemError(f"goroutine {goid} has no saved position ({g.status})", "go-g shows what it has")
-    SELECTED.goid, SELECTED.thread = goid, gdb.selected_thread().num
+    pc, sp = saved_position(g)
+    SELECTED.goid, SELECTED.thread = g.goid, gdb.selected_thread().num
     SELECTED.registers = {"rip": pc, "rsp": sp, "rbp": g.sched_bp}
     gdb.invalidate_cached_frames()
     top = gdb.newest_frame().older()
     if top is not None:
         top.select()
-    return f"goroutine {goid} [{g.status}{', ' + g.wait_reason if g.wait_reason else ''}]: gdb's frames #1 and " \
-           f"up are its own ({NAME} --reset to leave)"
+    return f"goroutine {g.goid} {state(g)}: gdb's frames #1 and up are its own (go-goroutine --reset to leave)"
 
 
 def forget(_event=None) -> None:

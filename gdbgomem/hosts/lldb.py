@@ -20,7 +20,7 @@ from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.errors import GoMemError, MemoryReadError
-from gdbgomem.hosts import procfs
+from gdbgomem.hosts import lldb_goroutine, procfs
 from gdbgomem.render.terminal import color_wanted, fitted, output_width
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.goruntime import GoRuntime
@@ -67,6 +67,11 @@ class LldbTarget(Target):
     @property
     def _process(self):
         return self._target.GetProcess()
+
+    @property
+    def sbtarget(self):
+        """lldb's own target, for what changes lldb's view (go-goroutine's thread)."""
+        return self._target
 
     # -- memory ------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:
@@ -130,6 +135,8 @@ class LldbTarget(Target):
         selected = process.GetSelectedThread().GetThreadID()
         out = []
         for thread in process:
+            if lldb_goroutine.is_goroutine_thread(thread.GetThreadID()):
+                continue  # go-goroutine's: a goroutine, not a thread of the process
             frame = thread.GetFrameAtIndex(0)
             out.append(ThreadRegs(
                 tid=thread.GetThreadID(), pc=frame.GetPC(), sp=frame.GetSP(),
@@ -248,7 +255,7 @@ class _LldbCommand:
 
 
 def __lldb_init_module(debugger, internal_dict):
-    for command in COMMANDS:
+    for command in COMMANDS + [lldb_goroutine.GoroutineCommand()]:  # lldb's own frames: per host
         class_name = "Command_" + command.name.replace("-", "_")
         globals()[class_name] = type(class_name, (_LldbCommand,), {"command": command})
         debugger.HandleCommand(f"command script add -o -c {__name__}.{class_name} {command.name}")
