@@ -31,11 +31,11 @@ NULLABLE = {name: "integer" for name in (
     "g0_address", "g0_stack_lo", "g0_stack_hi", "g0_stack_size", "gsignal_stack_lo", "gsignal_stack_hi",
     "user_line", "parent_goid", "waitsince", "waited_ns", "stack_used", "resident_bytes", "type_address",
     "large_type", "line", "frame_size", "entry", "largest_free_run_address", "gomaxprocs", "pid",
-    "rss", "anonymous", "swap", "saved")}
+    "rss", "anonymous", "swap", "saved", "reachable_objects", "reachable_bytes")}
 NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
     "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
-NULLABLE.update({"created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
+NULLABLE.update({"root": "object", "created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
                  "kernel": "object", "prologue": "object"})
 COMMANDS = {
     "goroutines": lambda truth: [
@@ -53,7 +53,7 @@ COMMANDS = {
                                                            "go-offheap --json", "go-arenas --explain --json",
                                                            "go-arenas --resident --json"]
         + [f"go-span {s['addr']} --explain --json" for s in truth["samples"]],
-    "owners": lambda truth: ["go-types --json"],
+    "owners": lambda truth: ["go-types --json", "go-roots --json", f"go-path {truth['payload_addr']} --json"],
 }
 
 

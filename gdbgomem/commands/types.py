@@ -13,14 +13,15 @@ class TypesCommand(Command):
     summary = "heap objects and bytes per type, marked from the roots as the GC does; garbage apart"
     description = (
         "Marks the heap from its roots as the GC does (globals through the binary's pointer\n"
-        "masks; goroutine stacks word by word) and counts the objects reached, per type.\n"
+        "masks, goroutine stacks through the compiler's stack maps) and counts the objects\n"
+        "reached, per type.\n"
         "Allocated objects no root reaches are garbage the next GC frees: counted apart.\n"
         "Types come from the runtime's malloc headers and largeType (Go 1.22+, objects\n"
         "over 512 B with pointers, slices of them named []T); other objects are grouped by\n"
         "size class and scan/noscan. BYTES are slot bytes (the size class).\n"
         "JSON: types [{type, objects, bytes} (untyped: type null, size_class, noscan)],\n"
         "unreachable {objects, bytes, types [...]}, reachable {objects, bytes}, roots\n"
-        "{global_words, stacks, stacks_precise}, dangling_pointers, conservative_objects.")
+        "{global_words, stacks, conservative_frames}, dangling_pointers, conservative_objects.")
 
     def add_arguments(self, parser):
         parser.add_argument("--top", type=positive_int, default=25, metavar="N",
@@ -36,7 +37,8 @@ class TypesCommand(Command):
             "unreachable": {"objects": sum(r.objects for r in garbage), "bytes": sum(r.bytes for r in garbage),
                             "types": [r.to_json() for r in garbage]},
             "roots": {"global_words": sum(len(r.values) for r in graph.roots if r.kind == "global"),
-                      "stacks": len(stacks), "stacks_precise": all(r.precise for r in stacks)},
+                      "stacks": len({r.goid for r in stacks}),
+                      "conservative_frames": sum(not r.precise for r in stacks)},
             "dangling_pointers": graph.dangling,
             "conservative_objects": graph.pointers.conservative_objects,
         }
@@ -55,8 +57,9 @@ class TypesCommand(Command):
         if garbage:
             top = ", ".join(f"{r.name} x{r.objects}" for r in garbage[:3])
             report.add(f"garbage by bytes: {top}")
-        report.add(f"roots: {data['roots']['global_words']} pointer words in globals, {len(stacks)} goroutine stacks "
-                   "(scanned word by word)")
+        roots = data["roots"]
+        report.add(f"roots: {roots['global_words']} pointer words in globals, {roots['stacks']} goroutine stacks "
+                   f"(through the compiler's stack maps; {roots['conservative_frames']} frames word by word)")
         if graph.dangling:
             report.add(Styled(f"{graph.dangling} pointers of live objects lead into no allocated object "
                               "(counted, not followed)", "warning"))

@@ -71,6 +71,7 @@ class GoBinary:
             self.close()
             raise
         self._symbols: Optional[Dict[bytes, Tuple[int, int]]] = None
+        self._sized: Optional[List[Tuple[int, int, str]]] = None
         self._dwarf: Optional[DwarfIndex] = None
         self._dwarf_tried = False
         self.dwarf_error: Optional[str] = None  # why DWARF could not be read, when it could not
@@ -283,6 +284,14 @@ class GoBinary:
             return size
         found = self._symbol(name)
         return found[1] if found is not None else None
+
+    def sized_symbols(self) -> List[Tuple[int, int, str]]:
+        """(link-time address, size, name) of every symbol with a size, by address: what names
+        an address inside a global variable."""
+        if self._sized is None:
+            self._sized = sorted((address, size, name.decode("utf-8", "replace"))
+                                 for name, (address, size) in self._symbol_table().items() if size > 0)
+        return self._sized
 
     def _symbol(self, name: str) -> Optional[Tuple[int, int]]:
         try:

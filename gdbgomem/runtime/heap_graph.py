@@ -4,7 +4,7 @@ Every allocated slot is a node; every pointer word of an allocated object that l
 an allocated slot (interior pointers included) is an edge. Edges are kept as one sorted
 array (compressed rows), and marking is a breadth-first walk over whole frontiers with
 numpy, so a heap of millions of objects costs a few array passes per level, and a cyclic
-or corrupt graph ends: a slot is visited once. A precise pointer that lands in the heap's
+or corrupt graph ends (heap_walk). A precise pointer that lands in the heap's
 spans but not in an allocated slot is counted as dangling, never followed.
 """
 
@@ -19,6 +19,7 @@ from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.heap_pointers import HeapPointers, heap_pointers
 from gdbgomem.runtime.heap_slots import HeapSlots, heap_slots
+from gdbgomem.runtime.heap_walk import reach
 from gdbgomem.runtime.roots import RootWords, all_roots
 
 
@@ -67,27 +68,6 @@ def root_slots(slots: HeapSlots, root: RootWords) -> np.ndarray:
 
 def _mark(slots: HeapSlots, row_start: np.ndarray, target: np.ndarray, roots: List[RootWords]) -> np.ndarray:
     reached = np.zeros(slots.count, dtype=bool)
-    frontier = _new_slots(reached, np.concatenate([root_slots(slots, r) for r in roots] or [np.zeros(0, np.int64)]))
-    while len(frontier):
-        frontier = _new_slots(reached, _children(row_start, target, frontier))
+    reach(row_start, target, np.concatenate([root_slots(slots, r) for r in roots] or [np.zeros(0, np.int64)]),
+          reached)
     return reached
-
-
-def _new_slots(reached: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """The slots not reached before, each once (a mask, not a sort: O(heap) per level), now reached."""
-    fresh = np.zeros_like(reached)
-    fresh[slots] = True
-    fresh &= ~reached
-    reached |= fresh
-    return np.flatnonzero(fresh)
-
-
-def _children(row_start: np.ndarray, target: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """Every edge target of nodes, concatenated (duplicates kept)."""
-    begin, end = row_start[nodes], row_start[nodes + 1]
-    lengths = end - begin
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, np.int64)
-    offsets = np.repeat(begin - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    return target[np.arange(total, dtype=np.int64) + offsets]

@@ -21,7 +21,8 @@ import numpy as np
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.heap_slots import HeapSlots
 from gdbgomem.runtime.manifest import HEAP_ARENA_BYTES
-from gdbgomem.runtime.objects import arena_of, type_pointer_mask
+from gdbgomem.runtime.abi_types import type_pointer_mask
+from gdbgomem.runtime.objects import arena_of
 from gdbgomem.runtime.spans import Span, pointer_bits_location, span_parts
 
 BATCH_BYTES = 16 << 20

@@ -18,9 +18,8 @@ import numpy as np
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.heap_graph import HeapGraph, heap_graph
-from gdbgomem.runtime.objects import type_name
+from gdbgomem.runtime.abi_types import MALLOC_HEADER, type_name
 
-MALLOC_HEADER = 8
 
 
 @dataclass
@@ -82,7 +81,7 @@ def tally(rt: GoRuntime, graph: HeapGraph, which: np.ndarray) -> List[TypeRow]:
             size = int(sizes_seen[(p // 2) % len(sizes_seen)])
             groups.append((int(types[p // 2 // len(sizes_seen)]), size, 0 if p % 2 else 1, False, n, n * size))
     rows: Dict[str, TypeRow] = {}
-    names = _Names(rt)
+    names = TypeNames(rt)
     for t, size, cls, nos, n, nbytes in groups:
         row = names.row(t, size, cls, nos)
         row = rows.setdefault(row.name, row)
@@ -91,7 +90,7 @@ def tally(rt: GoRuntime, graph: HeapGraph, which: np.ndarray) -> List[TypeRow]:
     return sorted(rows.values(), key=lambda r: (-r.bytes, r.name))
 
 
-class _Names:
+class TypeNames:
     """Type names and sizes, each *abi.Type read once."""
 
     def __init__(self, rt: GoRuntime):
@@ -100,7 +99,7 @@ class _Names:
 
     def row(self, typ: int, elemsize: int, sizeclass: int, noscan: bool) -> TypeRow:
         if typ:
-            name, size = self._type(typ)
+            name, size = self.info(typ)
             if name is not None:
                 room = elemsize - (MALLOC_HEADER if sizeclass else 0)
                 if size and room // size >= 2:
@@ -110,7 +109,8 @@ class _Names:
         label = f"({elemsize} B objects, {kind})" if sizeclass else f"(large objects, {kind})"
         return TypeRow(label, None, sizeclass, noscan)
 
-    def _type(self, typ: int) -> Tuple[Optional[str], int]:
+    def info(self, typ: int) -> Tuple[Optional[str], int]:
+        """(name, size) of a type."""
         if typ not in self.types:
             layout = self.rt.layout("internal/abi.Type")
             raw = self.rt.target.try_read(typ + layout.offset("Size_"), 8)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.abi_types import type_name, type_pointer_mask
 from gdbgomem.runtime.arena_index import arena_index
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES,
@@ -20,16 +21,9 @@ from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.spans import Span, green_tea, pointer_bits_location, span_maker
 
 INLINE_MARK_BYTES = 128   # sizeof(spanInlineMarkBits), Green Tea GC (mgcmark_greenteagc.go)
-MAX_TYPE_NAME = 1 << 12
 # pointer words decoded per object: a 512 KiB prefix says what the object holds; a list for
 # every word of a 1 GiB object (or of a corrupt elemsize) would cost seconds and say no more
 MAX_POINTER_WORDS = 1 << 16
-TFLAG_EXTRA_STAR = 1 << 1        # abi.TFlagExtraStar: the name is stored with a leading '*'
-TFLAG_GC_MASK_ON_DEMAND = 1 << 4  # abi.TFlagGCMaskOnDemand (1.24+): GCData points to a pointer
-# abi.Kind values (reflect.Kind's, fixed by Go's API) and the mask of Kind_ that holds them
-KIND_ARRAY, KIND_STRUCT, KIND_MASK = 17, 25, 31
-MAX_MASK_STEPS = 1 << 16   # types read while building one mask (a corrupt type graph ends)
-MAX_STRUCT_FIELDS = 1 << 16
 
 
 @dataclass
@@ -150,137 +144,3 @@ def _arena_bitmap_words(rt: GoRuntime, base: int, words: int) -> Optional[List[b
         return None
     bits = int.from_bytes(data, "little") >> (first % 8)
     return [bool(bits >> i & 1) for i in range(words)]
-
-
-def type_pointer_mask(rt: GoRuntime, typ: int, words: int) -> Optional[List[bool]]:
-    """Pointer words of `words` words of memory holding values of type typ (its mask, tiled)."""
-    one = _type_mask(rt, typ)
-    if one is None:
-        return None
-    if not one:
-        return [False] * words
-    whole = (words // len(one)) * len(one)  # only whole values of the type fit; the rest is slack
-    return [one[i % len(one)] if i < whole else False for i in range(words)]
-
-
-def _type_mask(rt: GoRuntime, typ: int) -> Optional[List[bool]]:
-    """One bool per word of a value of type typ; [] for a pointer-free or empty type."""
-    head = _type_head(rt, typ)
-    if head is None:
-        return None
-    size, ptrbytes, gcdata, tflag, _kind = head
-    if ptrbytes == 0 or not size:
-        return []
-    if size % 8:
-        return None
-    if tflag & TFLAG_GC_MASK_ON_DEMAND:  # GCData points at where the runtime keeps the mask once built
-        inner = rt.target.try_read(gcdata, 8)
-        gcdata = struct.unpack("<Q", inner)[0] if inner else 0
-        if not gcdata:  # not built yet (no GC has needed it): build it as runtime.buildGCMask does
-            mask = [False] * (size // 8)
-            return mask if _build_mask(rt, typ, mask, 0, [MAX_MASK_STEPS]) else None
-    if not gcdata:
-        return None
-    type_words = min(ptrbytes // 8, size // 8)
-    raw = rt.target.try_read(gcdata, (type_words + 7) // 8)
-    if raw is None:
-        return None
-    bits = int.from_bytes(raw, "little")
-    return [bool(bits >> i & 1) if i < type_words else False for i in range(size // 8)]
-
-
-def _type_head(rt: GoRuntime, typ: int) -> Optional[Tuple[int, int, int, int, int]]:
-    """(Size_, PtrBytes, GCData, TFlag, kind) of an abi.Type."""
-    layout = rt.layout("internal/abi.Type")
-    raw = rt.target.try_read(typ, layout.size)
-    if raw is None:
-        return None
-    word = lambda name: struct.unpack_from("<Q", raw, layout.offset(name))[0]  # noqa: E731
-    return (word("Size_"), word("PtrBytes"), word("GCData"), raw[layout.offset("TFlag")],
-            raw[layout.offset("Kind_")] & KIND_MASK)
-
-
-def _build_mask(rt: GoRuntime, typ: int, mask: List[bool], at: int, budget: List[int]) -> bool:
-    """Set the pointer words of a value of typ at word `at` of mask, from the type's own mask or,
-    for a type whose mask is built on demand, from its array element or struct fields
-    (runtime.buildGCMask, 1.24+). False when a type cannot be read or the budget runs out."""
-    budget[0] -= 1
-    head = _type_head(rt, typ)
-    if head is None or budget[0] < 0:
-        return False
-    size, ptrbytes, _gcdata, tflag, kind = head
-    if ptrbytes == 0:
-        return True
-    if not tflag & TFLAG_GC_MASK_ON_DEMAND:
-        one = _type_mask(rt, typ)
-        if one is None or at + len(one) > len(mask):
-            return False
-        mask[at:at + len(one)] = [a or b for a, b in zip(mask[at:at + len(one)], one)]
-        return True
-    if kind == KIND_ARRAY:
-        array = rt.layout("internal/abi.ArrayType")
-        raw = rt.target.try_read(typ + array.offset("Elem"), 8)
-        length = rt.target.try_read(typ + array.offset("Len"), 8)
-        if raw is None or length is None:
-            return False
-        elem, count = struct.unpack("<Q", raw)[0], struct.unpack("<Q", length)[0]
-        elem_head = _type_head(rt, elem)
-        if elem_head is None or not elem_head[0] or elem_head[0] * count != size:
-            return False
-        step = elem_head[0] // 8
-        first = [False] * step
-        if not _build_mask(rt, elem, first, 0, budget):
-            return False
-        for i in range(count):  # the element's mask, once per element
-            mask[at + i * step:at + (i + 1) * step] = first
-        return True
-    if kind == KIND_STRUCT:
-        struct_type, field = rt.layout("internal/abi.StructType"), rt.layout("internal/abi.StructField")
-        raw = rt.target.try_read(typ + struct_type.offset("Fields"), 16)
-        if raw is None:
-            return False
-        fields, count = struct.unpack("<QQ", raw)
-        table = rt.target.try_read(fields, count * field.size) if count <= MAX_STRUCT_FIELDS else None
-        if table is None:
-            return False
-        for i in range(count):
-            ftyp = struct.unpack_from("<Q", table, i * field.size + field.offset("Typ"))[0]
-            offset = struct.unpack_from("<Q", table, i * field.size + field.offset("Offset"))[0]
-            # a field without pointers may sit at any offset; one with pointers is word-aligned
-            if offset >= size or not _build_mask(rt, ftyp, mask, at + offset // 8, budget):
-                return False
-        return True
-    return False
-
-
-def type_name(rt: GoRuntime, typ: int) -> Optional[str]:
-    """The name of an abi.Type: Str is a nameOff into the module's types section (type.go, resolveNameOff)."""
-    layout = rt.layout("internal/abi.Type")
-    raw = rt.target.try_read(typ, layout.size)
-    if raw is None:
-        return None
-    name_off = struct.unpack_from("<i", raw, layout.offset("Str"))[0]
-    tflag = raw[layout.offset("TFlag")]
-    md = rt.layout("runtime.moduledata")
-    types = rt.target.try_read(rt.global_address("runtime.firstmoduledata") + md.offset("types"), 8)
-    if types is None:
-        return None
-    at = struct.unpack("<Q", types)[0] + name_off
-    head = rt.target.try_read(at, 11)
-    if not head:
-        return None
-    length, shift, i = 0, 0, 1  # abi.Name: one flag byte, then a uvarint length, then the bytes
-    while i < len(head):
-        b = head[i]
-        length |= (b & 0x7F) << shift
-        i += 1
-        if not b & 0x80:
-            break
-        shift += 7
-    if not 0 < length <= MAX_TYPE_NAME:
-        return None
-    name = rt.target.try_read(at + i, length)
-    if name is None:
-        return None
-    text = name.decode("utf-8", "replace")
-    return text[1:] if tflag & TFLAG_EXTRA_STAR and text.startswith("*") else text

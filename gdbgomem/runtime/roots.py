@@ -4,10 +4,11 @@ markroot sees them (mgcmark.go).
   - globals: each module's data and bss, the words the runtime's own pointer masks
     (moduledata.gcdatamask / gcbssmask, built from the binary's gcdata/gcbss) say hold
     pointers: precise;
-  - goroutine stacks: every word from the goroutine's stack pointer up to stack.hi (the
-    thread's register while it runs, its saved sp otherwise). The compiler's stack maps
-    are not read yet, so stacks are scanned conservatively (every word that lands in an
-    allocated slot counts), which can only keep more alive, never less.
+  - goroutine stacks, frame by frame from the goroutine's stack pointer (the thread's
+    register while it runs, its saved sp otherwise): the words the compiler's stack maps
+    say hold live pointers (stack_maps). A frame without maps, the innermost frame of a
+    running goroutine and a frame interrupted by asynchronous preemption are scanned word
+    by word (as the GC does for the last two), and said to be.
 Finalizers and other specials are not roots yet.
 """
 
@@ -21,11 +22,16 @@ import numpy as np
 
 from gdbgomem.runtime.goroutines import decoded_goroutines
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.threads import attach_threads
+from gdbgomem.runtime.stack_maps import frame_pointer_offsets
+from gdbgomem.runtime.stack_view import stack_of_goroutine
+from gdbgomem.runtime.threads import attach_threads, thread_of_goroutine
 
 MAX_MODULES = 64                 # moduledata.next chain (plugins); a cycle stops here
 MAX_GLOBALS_BYTES = 1 << 30      # a data or bss section larger than this is a corrupt moduledata
 MAX_STACK_BYTES = 1 << 30        # the runtime's maxstacksize on 64-bit
+# a frame that was interrupted rather than calling: the frame above it holds no call site's
+# map, and the runtime scans it word by word too (mgcmark.go scanframeworker, asyncPreempt)
+PREEMPTED = frozenset({"runtime.asyncPreempt"})
 
 
 @dataclass
@@ -80,20 +86,52 @@ def _masked_words(rt: GoRuntime, name: str, start: int, end: int, nbits: int, by
 
 
 def stack_roots(rt: GoRuntime) -> List[RootWords]:
+    """One RootWords per frame of each goroutine that is not dead, named after the function
+    the frame runs (an inlined call's own name)."""
     goroutines = [g for g in decoded_goroutines(rt) if not g.is_dead]
     attach_threads(rt, goroutines)
-    regions = []
+    roots: List[RootWords] = []
     for g in goroutines:
-        low = g.sp if g.stack_lo <= g.sp < g.stack_hi else g.stack_lo
-        low -= low % 8
-        regions.append((low, g.stack_hi - low if 0 < g.stack_hi - low <= MAX_STACK_BYTES else 0))
-    blobs = rt.target.read_many(regions)
-    roots = []
-    for g, (low, size), blob in zip(goroutines, regions, blobs):
+        view = stack_of_goroutine(rt, g, thread_of_goroutine(rt, g))
+        low = view.sp - view.sp % 8 if g.stack_lo <= view.sp < g.stack_hi else g.stack_lo
+        size = g.stack_hi - low
+        blob = rt.target.try_read(low, size) if 0 < size <= MAX_STACK_BYTES else None
         if not blob:
             continue
         words = np.frombuffer(blob[:len(blob) - len(blob) % 8], dtype=np.uint64)
-        keep = words != 0
-        addresses = np.uint64(low) + np.flatnonzero(keep).astype(np.uint64) * np.uint64(8)
-        roots.append(RootWords("stack", f"goroutine {g.goid}", addresses, words[keep], precise=False, goid=g.goid))
+        for name, offsets, precise in _frames(rt, view, low, g.stack_hi):
+            index = offsets // 8
+            index = index[(index >= 0) & (index < len(words))]
+            values = words[index]
+            keep = values != 0
+            roots.append(RootWords("stack", f"goroutine {g.goid} {name}",
+                                   np.uint64(low) + index[keep].astype(np.uint64) * np.uint64(8), values[keep],
+                                   precise, goid=g.goid))
     return roots
+
+
+def _frames(rt: GoRuntime, view, low: int, high: int):
+    """(name, offsets from low of the pointer words, precise) per physical frame; the words past
+    the last frame the walk reached are one more conservative region."""
+    names, out = {}, []
+    for frame in view.frames:
+        names.setdefault(frame.sp, frame.function or hex(frame.pc))
+    physical = [f for f in view.frames if not f.inlined]
+    conservative_next = view.sp_source == "thread registers"  # the innermost frame of a running goroutine
+    end = low
+    for frame in physical:
+        func = rt.pclntab.find_func(frame.pc)
+        size = frame.frame_size
+        if func is None or size is None:
+            break
+        offsets = None if conservative_next else frame_pointer_offsets(rt, func, frame.pc, size)
+        conservative_next = func.name in PREEMPTED  # the frame it interrupted is scanned word by word
+        base = frame.sp - low
+        if offsets is None:
+            out.append((names[frame.sp], base + np.arange(0, size, 8, dtype=np.int64), False))
+        else:
+            out.append((names[frame.sp], base + offsets, True))
+        end = frame.sp + size
+    if view.stop_reason not in ("goexit", "top frame") and end < high:
+        out.append(("(beyond the last frame)", np.arange(end - low, high - low, 8, dtype=np.int64), False))
+    return out

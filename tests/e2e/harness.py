@@ -66,7 +66,9 @@ def chunk_probes(truth: dict) -> List[int]:
 
 
 def owners_commands(truth: dict) -> List[str]:
-    return ["go-types --json", "go-types", "go-types --top 0", "go-spans --json"]
+    payload, node = truth["payload_addr"], truth["node_addr"]
+    return ["go-types --json", "go-types", "go-types --top 0", "go-spans --json", "go-roots --json", "go-roots",
+            f"go-path {payload} --json", f"go-path {node} --json", f"go-path {payload}", "go-path 0x10"]
 
 
 COMMANDS = {"goroutines": goroutines_commands, "heap": heap_commands, "owners": owners_commands}

@@ -73,3 +73,44 @@ def test_the_text_names_the_top_types_and_the_garbage(h):
     assert "more types" not in everything
     if headers_name_types(h):
         assert "main.record" in text and "main.garbage x200" in text
+
+
+def named(h) -> bool:
+    """Globals are named by their symbols; a stripped binary has none (.bss+0x.. instead)."""
+    return h.build_kind != "stripped"
+
+
+def test_each_owner_retains_what_it_alone_holds(h):
+    roots = h.json("go-roots --json")["roots"]
+    truth = h.truth["types"]
+    tree = truth["main.node"]["objects"] * truth["main.node"]["slot"]
+    shape = [r for r in roots if r["kind"] == "global" and r["retained_bytes"] == tree]
+    assert len(shape) == 1 and shape[0]["retained_objects"] == truth["main.node"]["objects"], shape
+    assert shape[0]["root"] == "main.shape" if named(h) else shape[0]["root"].startswith((".bss+", ".data+"))
+    blobs = truth["main.blob"]["objects"] * truth["main.blob"]["slot"] + h.truth["holder_blob_array_slot"]
+    holder = [r for r in roots if r["kind"] == "stack" and r["root"].endswith(" main.holder")]
+    assert [(r["retained_bytes"], r["retained_objects"], r["precise"]) for r in holder] == [
+        (blobs, truth["main.blob"]["objects"] + 1, True)]
+    records = truth["main.record"]["objects"] * (truth["main.record"]["slot"] + h.truth["payload_slot"])
+    cache = max(roots, key=lambda r: r["retained_bytes"])
+    assert records <= cache["retained_bytes"] <= records * 1.05, cache  # plus names and the map's own memory
+    assert cache["root"] == "main.cache" if named(h) else cache["kind"] == "global"
+    assert cache["reachable_bytes"] >= cache["retained_bytes"] and roots[0] == cache
+
+
+def test_a_path_leads_from_the_owner_to_the_object(h):
+    payload = h.json(f"go-path {h.truth['payload_addr']} --json")
+    assert payload["path"][-1]["addr"] == h.truth["payload_addr"]
+    record = payload["path"][-2]
+    assert record["addr"] == h.truth["record_addr"]
+    assert payload["path"][-1]["via"] == (".payload" if headers_name_types(h) else "+0x18")
+    node = h.json(f"go-path {h.truth['node_addr']} --json")
+    assert node["path"][-1]["addr"] == h.truth["node_addr"] and len(node["path"]) == 4
+    if headers_name_types(h):
+        assert record["type"] == "main.record"
+        assert [p["via"] for p in node["path"]] == [None, ".left", ".right", ".left"]
+        assert {p["type"] for p in node["path"]} == {"main.node"}
+    if named(h):
+        assert payload["root"]["root"] == "main.cache" and node["root"]["root"] == "main.shape"
+    assert "gdbgomem: go-path: 0x10 is in no allocated heap object" in h.outputs["go-path 0x10"]
+    assert h.outputs[f"go-path {h.truth['payload_addr']}"].splitlines()[0].startswith("root: ")

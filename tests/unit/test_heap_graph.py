@@ -7,6 +7,7 @@ import numpy as np
 
 from gdbgomem.runtime.heap_graph import _mark
 from gdbgomem.runtime.heap_slots import HeapSlots
+from gdbgomem.runtime.heap_walk import SHARED, owners, reach
 from gdbgomem.runtime.roots import RootWords
 
 
@@ -46,3 +47,30 @@ def test_marking_ends_on_cycles_and_leaves_the_unreached_unmarked():
     reached = _mark(slots, row_start, target, [root(0x1008, 0x9999)])
     assert reached.tolist() == [True, True, False, False, True, False]
     assert not _mark(slots, row_start, target, [root(0x1040)]).any()  # into the free slot: not followed
+
+
+def csr(count, pairs):
+    source = np.array([s for s, _ in pairs], dtype=np.int64)
+    order = np.argsort(source, kind="stable")
+    row_start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(source, minlength=count), out=row_start[1:])
+    return row_start, np.array([t for _, t in pairs], dtype=np.int64)[order]
+
+
+def test_a_chain_a_hundred_thousand_deep_is_walked_to_its_end_with_shortest_parents():
+    n = 100_000
+    row_start, target = csr(n, [(i, i + 1) for i in range(n - 1)] + [(n - 1, 0)])
+    reached, parent = np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+    reach(row_start, target, np.array([0]), reached, parent)
+    assert reached.all() and parent[n - 1] == n - 2 and parent[0] == -1
+
+
+def test_owners_retain_what_only_they_reach_through_wide_and_narrow_frontiers():
+    fan = 2000  # wider than one narrow walk: the numpy path runs too
+    shared, only_b, b = fan + 1, fan + 2, fan + 3
+    pairs = [(0, i) for i in range(1, fan + 1)] + [(i, shared) for i in range(1, fan + 1)]
+    pairs += [(b, shared), (b, only_b), (only_b, b)]
+    row_start, target = csr(fan + 4, pairs)
+    label = owners(row_start, target, np.array([0, b]), np.array([0, 1]), fan + 4)
+    assert (label[:fan + 1] == 0).all()
+    assert label[shared] == SHARED and label[only_b] == 1 and label[b] == 1

@@ -1,0 +1,156 @@
+"""go-roots (who holds the heap, by retained bytes) and go-path (why one object is alive)."""
+
+from __future__ import annotations
+
+from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.errors import GoMemError
+from gdbgomem.runtime.abi_types import MALLOC_HEADER
+from gdbgomem.render.report import Report, Styled, Table
+from gdbgomem.render.text import hexaddr, humanize
+
+NUMPY_HINT = "install numpy for the debugger's Python: bash scripts/setup.sh does it in .venv"
+
+
+def _retention(rt, command: str):
+    """numpy is imported only here, so that every other command works without it."""
+    try:
+        from gdbgomem.runtime.retention import retention
+    except ImportError as exc:
+        raise GoMemError(f"{command} needs numpy, which this Python cannot import ({exc})", NUMPY_HINT) from None
+    return retention(rt)
+
+
+def _root_json(hold) -> dict:
+    u = hold.unit
+    return {"root": u.name, "kind": u.kind, "goid": u.goid, "precise": u.precise,
+            "retained_objects": hold.retained_objects, "retained_bytes": hold.retained_bytes,
+            "reachable_objects": hold.reachable_objects, "reachable_bytes": hold.reachable_bytes}
+
+
+class RootsCommand(Command):
+    name = "go-roots"
+    summary = "roots (globals, goroutine stack frames) ranked by the heap bytes they alone keep alive"
+    description = (
+        "Each root (a global variable, a goroutine's stack frame) with the heap objects it\n"
+        "retains: those no other root reaches, which would be garbage if it let go (it\n"
+        "dominates them), and, for the roots shown, all it reaches. Objects reached from\n"
+        "several roots are retained by none and counted as shared. Stacks are scanned word\n"
+        "by word (not precise: a stale word keeps its object).\n"
+        "JSON: roots [{root, kind (global|stack), goid, precise, retained_objects,\n"
+        "retained_bytes, reachable_objects, reachable_bytes}] (reachable: null past --top),\n"
+        "shared {objects, bytes}, reachable {objects, bytes}.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--top", type=positive_int, default=20, metavar="N",
+                            help="roots to show and to measure reachable bytes for (0: all)")
+
+    def run(self, rt, args):
+        from gdbgomem.runtime.heap_walk import SHARED
+        from gdbgomem.runtime.retention import fill_reachable
+        r = _retention(rt, self.name)
+        shown = r.holds if not args.top else r.holds[:args.top]
+        for hold in shown:
+            fill_reachable(r, hold)
+        shared = r.owner == SHARED
+        reached = r.graph.reached
+        report = Report({"roots": [_root_json(h) for h in (shown if not args.json else r.holds)],
+                         "shared": {"objects": int(shared.sum()), "bytes": int(r.slot_bytes[shared].sum())},
+                         "reachable": {"objects": int(reached.sum()), "bytes": int(r.slot_bytes[reached].sum())}})
+        if args.json:
+            return report
+        rows = [[Styled(h.unit.name, "function"), h.unit.kind, h.retained_bytes, humanize(h.retained_bytes),
+                 h.retained_objects, humanize(h.reachable_bytes)] for h in shown]
+        report.add(Table(["ROOT", "KIND", "RETAINED", "", "OBJECTS", "REACHES"], rows,
+                         align=["left", "left", "right", "right", "right", "right"], drop_order=("",)))
+        if len(shown) < len(r.holds):
+            report.add(f"... {len(r.holds) - len(shown)} more roots (--top 0 shows all)")
+        data = report.data
+        report.add(f"shared by several roots: {data['shared']['objects']} objects, {humanize(data['shared']['bytes'])}"
+                   f"; reachable in all: {data['reachable']['objects']} objects, "
+                   f"{humanize(data['reachable']['bytes'])}")
+        return report
+
+
+class PathCommand(Command):
+    name = "go-path"
+    summary = "one shortest chain of pointers from a root to the heap object holding ADDR"
+    description = (
+        "Why an object is alive: a root (global variable or goroutine stack frame) and the\n"
+        "objects from it to the one holding ADDR, each with its type and the field or index\n"
+        "the pointer to the next one sits in. An object no root reaches is garbage.\n"
+        "JSON: root {root, kind, goid, word_address} (null: unreachable), path [{addr,\n"
+        "type, size, via}] (addr: the object's address as Go's pointers hold it, past a\n"
+        "malloc header; size: its slot; via: where in the previous object the pointer\n"
+        "sits, null for the first, which the root points to).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("address", metavar="ADDR", help="an address in a heap object (0x..., or an expression)")
+
+    def run(self, rt, args):
+        import numpy as np
+        from gdbgomem.runtime.object_types import TypeNames
+        from gdbgomem.runtime.retention import chain_to
+        address = rt.address_of(args.address)
+        r = _retention(rt, self.name)
+        slots = r.graph.slots
+        slot = int(slots.slot_of(np.array([address], dtype=np.uint64))[0])
+        if slot < 0 or not slots.allocated[slot]:
+            raise GoMemError(f"go-path: 0x{address:x} is in no allocated heap object",
+                             f"go-span 0x{address:x} says what is there")
+        chain = chain_to(r, slot)
+        if chain is None:
+            report = Report({"root": None, "path": [_hop(rt, r, TypeNames(rt), slot, None)]})
+            report.add(f"no root reaches the object at {hexaddr(report.data['path'][0]['addr'])}: garbage the next "
+                       "GC frees")
+            return report
+        names = TypeNames(rt)
+        hops = [_hop(rt, r, names, s, prev) for prev, s in zip([None] + chain.slots[:-1], chain.slots)]
+        u = chain.hold.unit
+        report = Report({"root": {"root": u.name, "kind": u.kind, "goid": u.goid, "word_address": chain.root_address},
+                         "path": hops})
+        if args.json:
+            return report
+        report.add(f"root: {u.name} ({u.kind}; its word at {hexaddr(chain.root_address)})")
+        report.add(Table(["VIA", "OBJECT", "TYPE", "SIZE"],
+                         [[h["via"] or "->", Styled(hexaddr(h["addr"]), "address"), h["type"], h["size"]]
+                          for h in hops], align=["left", "left", "left", "right"]))
+        return report
+
+
+def _hop(rt, r, names, slot: int, previous) -> dict:
+    import numpy as np
+    slots = r.graph.slots
+    ids = np.array([slot])
+    base, size = int(slots.slot_address(ids)[0]), int(slots.slot_size(ids)[0])
+    span = slots.spans[int(slots.span_of_slot(ids)[0])]
+    typ = int(r.graph.pointers.slot_type[slot])
+    row = names.row(typ, size, span.sizeclass, span.noscan)
+    via = _via(rt, r, names, previous, base, size) if previous is not None else None
+    header = MALLOC_HEADER if typ and span.sizeclass else 0  # Go's pointers point past it
+    return {"addr": base + header, "type": row.name, "size": size, "via": via}
+
+
+def _via(rt, r, names, parent: int, child_base: int, child_size: int) -> str:
+    """Where in the parent object the pointer to the child sits: a field path, an index, or +offset."""
+    import numpy as np
+    from gdbgomem.runtime.abi_types import field_path
+    slots = r.graph.slots
+    ids = np.array([parent])
+    base, size = int(slots.slot_address(ids)[0]), int(slots.slot_size(ids)[0])
+    raw = rt.target.try_read(base, size)
+    if raw is None:
+        return "?"
+    words = np.frombuffer(raw[:len(raw) - len(raw) % 8], dtype=np.uint64)
+    hits = np.flatnonzero((words >= child_base) & (words < child_base + child_size))
+    if not len(hits):
+        return "?"
+    offset = int(hits[0]) * 8
+    typ = int(r.graph.pointers.slot_type[parent])
+    if not typ:
+        return f"+0x{offset:x}"
+    span = slots.spans[int(slots.span_of_slot(ids)[0])]
+    offset -= MALLOC_HEADER if span.sizeclass else 0
+    _name, type_size = names.info(typ)
+    if type_size and (size - (MALLOC_HEADER if span.sizeclass else 0)) // type_size >= 2:
+        return f"[{offset // type_size}]" + field_path(rt, typ, offset % type_size)
+    return field_path(rt, typ, offset) or "+0x0"
