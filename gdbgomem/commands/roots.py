@@ -38,11 +38,15 @@ class RootsCommand(Command):
         "by word (not precise: a stale word keeps its object).\n"
         "JSON: roots [{root, kind (global|stack), goid, precise, retained_objects,\n"
         "retained_bytes, reachable_objects, reachable_bytes}] (reachable: null past --top),\n"
-        "shared {objects, bytes}, reachable {objects, bytes}.")
+        "shared {objects, bytes}, reachable {objects, bytes}, pprof {path, bytes, samples}\n"
+        "(null without --pprof).")
 
     def add_arguments(self, parser):
         parser.add_argument("--top", type=positive_int, default=20, metavar="N",
                             help="roots to show and to measure reachable bytes for (0: all)")
+        parser.add_argument("--pprof", metavar="FILE",
+                            help="also write a gzipped pprof profile (inuse_objects, inuse_space) whose stacks "
+                                 "are owner -> type -> ... -> type: go tool pprof -top FILE, or -http")
 
     def run(self, rt, args):
         from gdbgomem.runtime.heap_walk import SHARED
@@ -53,9 +57,11 @@ class RootsCommand(Command):
             fill_reachable(r, hold)
         shared = r.owner == SHARED
         reached = r.graph.reached
+        written = _write_pprof(rt, r, args.pprof) if args.pprof else None
         report = Report({"roots": [_root_json(h) for h in (shown if not args.json else r.holds)],
                          "shared": {"objects": int(shared.sum()), "bytes": int(r.slot_bytes[shared].sum())},
-                         "reachable": {"objects": int(reached.sum()), "bytes": int(r.slot_bytes[reached].sum())}})
+                         "reachable": {"objects": int(reached.sum()), "bytes": int(r.slot_bytes[reached].sum())},
+                         "pprof": written})
         if args.json:
             return report
         rows = [[Styled(h.unit.name, "function"), h.unit.kind, h.retained_bytes, humanize(h.retained_bytes),
@@ -68,7 +74,44 @@ class RootsCommand(Command):
         report.add(f"shared by several roots: {data['shared']['objects']} objects, {humanize(data['shared']['bytes'])}"
                    f"; reachable in all: {data['reachable']['objects']} objects, "
                    f"{humanize(data['reachable']['bytes'])}")
+        if written:
+            report.add(f"wrote {written['path']} ({humanize(written['bytes'])}, {written['samples']} samples): "
+                       f"go tool pprof -top {written['path']}")
         return report
+
+
+def _write_pprof(rt, r, path: str) -> dict:
+    """Retained memory as pprof samples: one per (owner, chain of types), the owner a root or
+    "(shared by several roots)"."""
+    import numpy as np
+    from gdbgomem.render.pprof import Profile
+    from gdbgomem.runtime.object_types import type_keys
+    from gdbgomem.runtime.retention import type_chains
+    keys, label = type_keys(rt, r.graph)
+    chains = type_chains(r, keys)
+    live = np.flatnonzero(chains.chain >= 0)
+    owner = r.owner[live]
+    owner = np.where(owner >= 0, owner, len(r.holds))
+    combined = owner * len(chains.links) + chains.chain[live]
+    groups, inverse = np.unique(combined, return_inverse=True)
+    objects = np.bincount(inverse.ravel(), minlength=len(groups))
+    size = np.bincount(inverse.ravel(), weights=r.slot_bytes[live], minlength=len(groups))
+    profile = Profile([("inuse_objects", "count"), ("inuse_space", "bytes")])
+    for group, n, b in zip(groups.tolist(), objects.tolist(), size.tolist()):
+        who, link = divmod(group, len(chains.links))
+        stack = []
+        while link >= 0 and len(stack) < len(chains.links):
+            link, key = chains.links[link]
+            stack.append(label[key])
+        root = r.holds[who].unit.name if who < len(r.holds) else "(shared by several roots)"
+        profile.add([root] + stack[::-1], [n, int(b)])
+    data = profile.gzipped()
+    try:
+        with open(path, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise GoMemError(f"go-roots: cannot write {path}: {exc.strerror}", "give a writable path") from None
+    return {"path": path, "bytes": len(data), "samples": len(groups)}
 
 
 class PathCommand(Command):

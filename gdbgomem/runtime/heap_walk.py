@@ -10,7 +10,7 @@ frontier a bounded number of times, so a cyclic or corrupt graph ends.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -20,13 +20,17 @@ UNOWNED, SHARED = -1, -2
 
 
 def reach(row_start: np.ndarray, target: np.ndarray, start: np.ndarray, reached: np.ndarray,
-          parent: Optional[np.ndarray] = None) -> None:
+          parent: Optional[np.ndarray] = None, order: Optional[List[Tuple[np.ndarray, bool]]] = None) -> None:
     """Set reached[s] for every slot reachable from start (start included). With parent, record
-    for each slot newly reached through an edge the slot it was reached from (a shortest path)."""
+    for each slot newly reached through an edge the slot it was reached from (a shortest path);
+    with order, append (slots, chained) batches where every slot's parent is in an earlier
+    batch, or, when chained, earlier in the same batch."""
     frontier = _fresh(reached, np.asarray(start, dtype=np.int64))
     while len(frontier):
+        if order is not None:
+            order.append((frontier, False))
         if len(frontier) < NARROW:
-            frontier = _reach_narrow(row_start, target, frontier, reached, parent)
+            frontier = _reach_narrow(row_start, target, frontier, reached, parent, order)
             continue
         children, sources = _edges(row_start, target, frontier)
         if parent is not None:
@@ -35,10 +39,13 @@ def reach(row_start: np.ndarray, target: np.ndarray, start: np.ndarray, reached:
         frontier = _fresh(reached, children)
 
 
-def _reach_narrow(row_start, target, frontier, reached, parent) -> np.ndarray:
+def _reach_narrow(row_start, target, frontier, reached, parent, order) -> np.ndarray:
     queue, i = frontier.tolist(), 0
+    start = len(queue)  # the frontier itself is in order already
     while i < len(queue):
         if len(queue) - i > WIDE:
+            if order is not None:
+                order.append((np.array(queue[start:i], dtype=np.int64), True))
             return np.array(queue[i:], dtype=np.int64)
         s = queue[i]
         i += 1
@@ -48,6 +55,8 @@ def _reach_narrow(row_start, target, frontier, reached, parent) -> np.ndarray:
                 if parent is not None:
                     parent[c] = s
                 queue.append(c)
+    if order is not None:
+        order.append((np.array(queue[start:], dtype=np.int64), True))
     return np.zeros(0, np.int64)
 
 

@@ -117,3 +117,31 @@ class TypeNames:
             size = struct.unpack("<Q", raw)[0] if raw else 0
             self.types[typ] = (type_name(self.rt, typ), size)
         return self.types[typ]
+
+
+ARRAY_FLAG = 1 << 62   # set in a type key when the slot holds a slice's backing array of the type
+
+
+def type_keys(rt: GoRuntime, graph: HeapGraph) -> Tuple[np.ndarray, Dict[int, str]]:
+    """Per slot, a key equal for objects printed as one type (the *abi.Type, flagged for []T;
+    minus the span class plus one for untyped objects), and the name of each key in use."""
+    slots = graph.slots
+    span = slots.span_of_slot(np.arange(slots.count))
+    sizeclass = np.array([s.sizeclass for s in slots.spans], dtype=np.int64)[span]
+    elemsize = slots.elemsize[span].astype(np.int64)
+    typ = graph.pointers.slot_type.astype(np.int64)
+    keys = np.where(typ != 0, typ, -(2 * sizeclass + slots.noscan[span] + 1))
+    names = TypeNames(rt)
+    typed = np.flatnonzero(typ)
+    if len(typed):
+        kinds, which = np.unique(typ[typed], return_inverse=True)
+        sizes = np.array([names.info(int(t))[1] for t in kinds.tolist()], dtype=np.int64)[which.ravel()]
+        room = elemsize[typed] - np.where(sizeclass[typed] != 0, MALLOC_HEADER, 0)
+        array = (sizes > 0) & (room // np.maximum(sizes, 1) >= 2)
+        keys[typed[array]] |= ARRAY_FLAG
+    first = {int(k): int(s) for k, s in zip(*np.unique(keys, return_index=True))}
+    label = {}
+    for key, slot in first.items():
+        t = key & ~ARRAY_FLAG if key > 0 else 0
+        label[key] = names.row(t, int(elemsize[slot]), int(sizeclass[slot]), bool(slots.noscan[span[slot]])).name
+    return keys, label

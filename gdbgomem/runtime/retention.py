@@ -6,7 +6,7 @@ shortest chain from a root to any object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -90,3 +90,51 @@ def chain_to(r: Retention, slot: int) -> Optional[Chain]:
     hold = r.holds[int(seed_hold[first[0]])]
     at = np.flatnonzero(hold.unit.slots == path[-1])[0]
     return Chain(hold, int(hold.unit.addresses[at]), path[::-1])
+
+
+@dataclass
+class TypeChains:
+    """Reachable objects grouped by owner and by the chain of types that leads to them.
+
+    links[c] = (the chain it extends, -1 for a chain's first type; the type key of its last
+    hop); per slot, chain[s] is the chain of the path to s along a shortest-path tree, a run
+    of one type (a linked list) counted once."""
+
+    links: List[Tuple[int, int]]
+    chain: np.ndarray    # int64 per slot, -1 unreached
+
+
+def type_chains(r: Retention, type_key: np.ndarray) -> TypeChains:
+    """type_key: int64 per slot, equal for objects that should print as one type."""
+    graph = r.graph
+    seeds = np.concatenate([h.unit.slots for h in r.holds] or [np.zeros(0, np.int64)])
+    reached = np.zeros(graph.slots.count, dtype=bool)
+    parent = np.full(graph.slots.count, -1, dtype=np.int64)
+    order: List[Tuple[np.ndarray, bool]] = []
+    reach(graph.row_start, graph.target, seeds, reached, parent, order)
+    chain = np.full(graph.slots.count, -1, dtype=np.int64)
+    interned: Dict[Tuple[int, int], int] = {}
+    for level, chained in order:
+        if chained:  # parents earlier in the same batch (a narrow walk): one slot after the other
+            for s, up in zip(level.tolist(), parent[level].tolist()):
+                key = int(type_key[s])
+                if up >= 0 and key == type_key[up]:
+                    chain[s] = chain[up]
+                else:
+                    chain[s] = interned.setdefault((int(chain[up]) if up >= 0 else -1, key), len(interned))
+            continue
+        up = parent[level]
+        prior = np.where(up >= 0, chain[np.maximum(up, 0)], -1)
+        keys = type_key[level]
+        same = (up >= 0) & (keys == type_key[np.maximum(up, 0)])
+        chain[level[same]] = prior[same]
+        rest = ~same
+        if not rest.any():
+            continue
+        kinds, key_index = np.unique(keys[rest], return_inverse=True)  # 1-D: sorts fast
+        combined = (prior[rest] + 1) * len(kinds) + key_index.ravel()
+        unique, inverse = np.unique(combined, return_inverse=True)
+        ids = np.array([interned.setdefault((int(c // len(kinds)) - 1, int(kinds[c % len(kinds)])), len(interned))
+                        for c in unique.tolist()], dtype=np.int64)
+        chain[level[rest]] = ids[inverse.ravel()]
+    return TypeChains(list(interned), chain)

@@ -4,8 +4,11 @@ cores."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from devtools import fixtures, hostrun
 from tests.e2e.harness import BUILDS, HOSTS, subject
 
 pytestmark = pytest.mark.e2e
@@ -114,3 +117,39 @@ def test_a_path_leads_from_the_owner_to_the_object(h):
         assert payload["root"]["root"] == "main.cache" and node["root"]["root"] == "main.shape"
     assert "gdbgomem: go-path: 0x10 is in no allocated heap object" in h.outputs["go-path 0x10"]
     assert h.outputs[f"go-path {h.truth['payload_addr']}"].splitlines()[0].startswith("root: ")
+
+
+@pytest.mark.parametrize("host,on_core", [("gdb", False), ("lldb", True), ("standalone", True)])
+def test_the_pprof_profile_is_what_go_tool_pprof_reads_and_adds_up(running, go_version, tmp_path, host, on_core):
+    look = subject(running, "owners", go_version).look("gdb")  # the core of what it saw, for the core hosts
+    s = subject(running, "owners", go_version)
+    profile = tmp_path / "retained.pb.gz"
+    command = f"go-roots --pprof {profile} --json"
+    where = dict(binary=look.fixture.binary, core=s.core) if on_core else dict(pid=look.fixture.pid)
+    roots = hostrun.json_of(hostrun.run_host(host, [command], **where)[0])
+    assert roots["pprof"]["path"] == str(profile) and roots["pprof"]["bytes"] == profile.stat().st_size
+    go = fixtures.goroot(go_version) / "bin" / "go"
+    traces = subprocess.run([str(go), "tool", "pprof", "-traces", "-sample_index=inuse_space", str(profile)],
+                            capture_output=True, text=True, check=True).stdout
+    blocks = [[line for line in block.splitlines()[1:] if line.strip()] for block in traces.split("-----------+")[1:]]
+    samples = [lines for lines in blocks if lines]
+    by_root = {}
+    for lines in samples:
+        value, leaf = lines[0].split(None, 1)
+        by_root[lines[-1].strip()] = by_root.get(lines[-1].strip(), 0) + _bytes(value)
+    cache = roots["roots"][0]
+    assert abs(by_root[cache["root"]] - cache["retained_bytes"]) <= 0.01 * cache["retained_bytes"]
+    reached = roots["reachable"]["bytes"]
+    assert abs(sum(by_root.values()) - reached) <= 0.01 * reached
+    if headers_name_types(look):
+        chains = [[line.strip().split(None, 1)[-1] if i == 0 else line.strip() for i, line in enumerate(lines)]
+                  for lines in samples]
+        assert any(c[:2] == ["main.blob", "[]*main.blob"] and c[2].endswith(" main.holder") for c in chains)
+
+
+def _bytes(text: str) -> float:
+    """pprof's rounded figures: 187.50kB, 1.17MB, 896B."""
+    for unit, scale in (("kB", 1024), ("MB", 1024 ** 2), ("GB", 1024 ** 3), ("B", 1)):
+        if text.endswith(unit):
+            return float(text[:-len(unit)]) * scale
+    return float(text)
