@@ -30,7 +30,8 @@ NULLABLE = {name: "integer" for name in (
     "m_id", "thread_id", "m_address", "p_id", "curg_goid", "lockedg_goid", "locked_m_address", "sp", "pc",
     "g0_address", "g0_stack_lo", "g0_stack_hi", "g0_stack_size", "gsignal_stack_lo", "gsignal_stack_hi",
     "user_line", "parent_goid", "waitsince", "waited_ns", "stack_used", "resident_bytes", "type_address",
-    "large_type", "line", "frame_size", "entry", "largest_free_run_address", "gomaxprocs", "pid",
+    "large_type", "line", "frame_size", "size_on_stack", "locals_bytes", "entry", "largest_free_run_address",
+    "gomaxprocs", "pid",
     "rss", "anonymous", "swap", "saved")}
 NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",

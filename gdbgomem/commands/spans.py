@@ -16,7 +16,7 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
 from gdbgomem.runtime.sizeclasses import size_classes
-from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
+from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location, span_parts
 
 TEXT_LIMIT = 200
 HEXDUMP_DEFAULT = 256
@@ -33,6 +33,7 @@ def span_json(rt: GoRuntime, s: Span) -> dict:
             "manual_use": s.manual_use, "spanclass": s.spanclass, "sizeclass": s.sizeclass, "noscan": s.noscan,
             "elemsize": s.elemsize, "nelems": s.nelems, "alloc_count": s.alloc_count, "free_slots": s.free_slots,
             "freeindex": s.freeindex, "utilization": round(s.utilization, 4), "tail_bytes": s.tail_bytes,
+            "heap_bits_bytes": s.heap_bits_bytes, "inline_mark_bytes": s.inline_mark_bytes,
             "pointer_bits": pointer_bits_location(rt, s), "large_type": s.large_type or None,
             "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits, "corrupt": s.flaws}
 
@@ -58,10 +59,17 @@ class SpansCommand(Command):
     summary = "list mspans from mheap_.allspans: class, objects, free slots, waste, pointer bits"
     description = ("List the heap's spans (mheap_.allspans), one row each: base, pages, state\n"
                    "(inuse, manual = stacks and GC work buffers, free), size class and noscan bit,\n"
-                   "element size, slots, objects allocated, free slots, utilization, tail bytes\n"
-                   "(past the last slot: unused, or heap bits / inline mark bits the runtime keeps\n"
-                   "there) and where the pointer bits of the objects live. --summary groups in-use\n"
-                   "spans by size class.")
+                   "element size, slots, objects allocated, free slots, utilization, TAIL (the\n"
+                   "true tail: bytes past the last slot that nothing uses), RESERVED (what the\n"
+                   "runtime keeps at the span's end: heap bits, 1 bit a word, for objects of at\n"
+                   "most 512 B with pointers, Go 1.22+; and the Green Tea GC's inline mark bits),\n"
+                   "and where the pointer bits of the objects live. Slots + TAIL + RESERVED = the\n"
+                   "span's bytes. --summary groups in-use spans by size class.\n"
+                   "JSON: spans[] with mspan_address, base, npages, bytes, state, manual_use,\n"
+                   "spanclass, sizeclass, noscan, elemsize, nelems, alloc_count, free_slots,\n"
+                   "freeindex, utilization, tail_bytes (true tail), heap_bits_bytes,\n"
+                   "inline_mark_bytes, pointer_bits, large_type, alloc_bits, gcmark_bits, corrupt;\n"
+                   "total, shown.")
 
     def add_arguments(self, parser):
         parser.add_argument("--class", dest="klass", type=positive_int, metavar="N", help="only size class N (0 = large)")
@@ -94,9 +102,10 @@ class SpansCommand(Command):
             return report
         rows = [[Styled(hexaddr(s.base), "address"), s.npages, s.state if s.state != "manual" else f"manual ({s.manual_use})",
                  _class_text(s), s.elemsize or "-", s.nelems or "-", *_use_cells(s),
-                 humanize(s.tail_bytes) if s.tail_bytes else "-", pointer_bits_location(rt, s)] for s in shown]
+                 _bytes_cell(s.tail_bytes), _bytes_cell(s.heap_bits_bytes + s.inline_mark_bytes),
+                 pointer_bits_location(rt, s)] for s in shown]
         report.add(Table(["BASE", "PAGES", "STATE", "CLASS", "ELEMSIZE", "SLOTS", "ALLOC", "FREE", "UTIL", "TAIL",
-                          "POINTER BITS"], rows, drop_order=("FREE", "TAIL", "ELEMSIZE")))
+                          "RESERVED", "POINTER BITS"], rows, drop_order=("FREE", "RESERVED", "TAIL", "ELEMSIZE")))
         if len(shown) < len(spans):
             report.add(Styled(f"... {len(spans) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [s for s in shown if s.flaws]
@@ -120,6 +129,10 @@ class SpansCommand(Command):
         return True
 
 
+def _bytes_cell(count: int):
+    return humanize(count) if count else "-"
+
+
 def _use_cells(s: Span) -> list:
     """ALLOC, FREE, UTIL: only an in-use span has objects; a stack's span (manual) keeps stale counts."""
     if s.flaws:
@@ -132,12 +145,12 @@ def _use_cells(s: Span) -> list:
 def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
     """In-use spans grouped by size class: how full they are and what they waste."""
     totals: Dict[tuple, List[int]] = {}
-    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail bytes
+    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail, reserved
         if s.state != "inuse":
             continue
         t = totals.get((s.sizeclass, s.noscan))
         if t is None:
-            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0]
+            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         free = s.nelems - s.alloc_count
         t[1] += 1
         t[2] += s.bytes
@@ -146,21 +159,27 @@ def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
         t[5] += s.alloc_count * s.elemsize
         t[6] += (free if free > 0 else 0) * s.elemsize
         t[7] += s.tail_bytes
+        t[8] += s.heap_bits_bytes
+        t[9] += s.inline_mark_bytes
     rows_json = [{"sizeclass": klass, "noscan": noscan, "elemsize": t[0] if klass else None, "spans": t[1],
                   "bytes": t[2], "objects": t[3], "capacity": t[4], "bytes_in_use": t[5], "free_slot_bytes": t[6],
-                  "tail_bytes": t[7]} for (klass, noscan), t in sorted(totals.items())]
+                  "tail_bytes": t[7], "heap_bits_bytes": t[8], "inline_mark_bytes": t[9]}
+                 for (klass, noscan), t in sorted(totals.items())]
     report = Report({"classes": rows_json, "total_spans": sum(r["spans"] for r in rows_json),
                      "note": "slot waste inside an allocated object (elemsize minus the size asked for) is not "
                              "recorded by the runtime; free_slot_bytes are unallocated slots, tail_bytes the span "
-                             "bytes past the last slot"})
+                             "bytes past the last slot that nothing uses, heap_bits_bytes and inline_mark_bytes "
+                             "what the runtime keeps at the spans' ends"})
     if as_json:
         return report
     rows = [[f"{r['sizeclass']}" if r["sizeclass"] else "large", "noscan" if r["noscan"] else "scan",
              r["elemsize"] or "-", r["spans"], f"{r['objects']}/{r['capacity']}", humanize(r["bytes_in_use"]),
-             humanize(r["bytes"]), humanize(r["free_slot_bytes"]), humanize(r["tail_bytes"])] for r in rows_json]
+             humanize(r["bytes"]), humanize(r["free_slot_bytes"]), humanize(r["tail_bytes"]),
+             humanize(r["heap_bits_bytes"] + r["inline_mark_bytes"])] for r in rows_json]
     report.add(Table(["CLASS", "KIND", "ELEMSIZE", "SPANS", "OBJECTS/SLOTS", "IN USE", "SPAN BYTES", "FREE SLOTS",
-                      "TAIL"], rows, drop_order=("TAIL", "FREE SLOTS", "ELEMSIZE")))
-    report.add("FREE SLOTS: bytes of unallocated slots; TAIL: span bytes past the last slot. The waste inside an "
+                      "TAIL", "RESERVED"], rows, drop_order=("RESERVED", "TAIL", "FREE SLOTS", "ELEMSIZE")))
+    report.add("FREE SLOTS: bytes of unallocated slots; TAIL: span bytes past the last slot that nothing uses; "
+               "RESERVED: heap bits and inline mark bits the runtime keeps at the spans' ends. The waste inside an "
                "allocated slot (elemsize minus the size asked for) is not recorded by the runtime.")
     return report
 
@@ -175,6 +194,16 @@ def _mapping_role(rt: GoRuntime, address: int) -> str:
     except GoMemError:
         return ""
     return f"; it is in {region.role}" if region else "; no mapping of the process holds it"
+
+
+def _end_part(span: Span, address: int) -> str:
+    """Which part past the slots holds the address: the true tail or what the runtime keeps there."""
+    parts, offset = span_parts(span), address - span.base
+    if offset < parts.slots + parts.tail:
+        return "the span's tail, which nothing uses"
+    if offset < parts.slots + parts.tail + parts.heap_bits:
+        return "the span's heap bits (1 bit per word of its slots)"
+    return "the span's inline mark bits (Green Tea GC)"
 
 
 POINTER_WORDS_SHOWN = 64  # P or . each; a huge object's bitmap is summarized, not drawn
@@ -240,7 +269,7 @@ class SpanCommand(Command):
         if obj is None:
             report = Report({"address": address, "span": span_json(rt, span), "object": None})
             report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
-                       f"({span.nelems} x {span.elemsize} B): the span's tail")
+                       f"({span.nelems} x {span.elemsize} B): {_end_part(span, address)}")
             return report
         dump_size = min(args.bytes, span.elemsize, HEXDUMP_MAX)
         data = rt.target.try_read(obj.base, dump_size) if dump_size else b""

@@ -38,7 +38,7 @@ def goroutines_commands(truth: dict) -> List[str]:
             f"go-g {truth['labeled']['goid']} --json", "go-goroutines --label job=fixture --label shard=3 --json",
             "go-goroutines --label job=other --json", "go-bt --all --group start --json",
             "go-bt --all --group label:job --json", "go-bt --all --group go --json", "go-bt --all --group start",
-            f"go-stack {probe} --explain --json", f"go-stack {deep} --explain",
+            f"go-stack {probe} --explain --json", f"go-stack {deep} --explain", f"go-stack {deep} --explain --json",
             "go-goroutines", "go-threads", f"go-stack {deep}", "go-bt --all"]
 
 

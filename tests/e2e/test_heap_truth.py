@@ -93,6 +93,13 @@ def test_spans_add_up(h):
     assert sum(s["bytes"] for s in inuse) == h.truth["memstats"]["heap_inuse"]
     table = {c["class"]: c for c in h.json("go-sizeclasses --json")["classes"]}
     for s in inuse:
+        # the true tail and what the runtime reserves at the end add up to the span, given the
+        # runtime's own nelems: initSpan's nelems = (bytes - reserved) // elemsize leaves < elemsize
+        assert s["nelems"] * s["elemsize"] + s["tail_bytes"] + s["heap_bits_bytes"] + s["inline_mark_bytes"] \
+            == s["bytes"]
+        assert 0 <= s["tail_bytes"] < s["elemsize"] or not s["sizeclass"]
+        if s["sizeclass"] and not s["heap_bits_bytes"] and not s["inline_mark_bytes"]:
+            assert s["tail_bytes"] == table[s["sizeclass"]]["tail_waste"]  # sizeclasses.go's own column
         if s["sizeclass"]:
             assert s["elemsize"] == table[s["sizeclass"]]["size"]
             assert s["npages"] == table[s["sizeclass"]]["npages"]
