@@ -31,13 +31,13 @@ NULLABLE = {name: "integer" for name in (
     "g0_address", "g0_stack_lo", "g0_stack_hi", "g0_stack_size", "gsignal_stack_lo", "gsignal_stack_hi",
     "user_line", "parent_goid", "waitsince", "waited_ns", "stack_used", "resident_bytes", "type_address",
     "large_type", "line", "frame_size", "size_on_stack", "locals_bytes", "entry", "largest_free_run_address",
-    "gomaxprocs", "pid",
+    "gomaxprocs", "pid", "scavenged_resident_bytes",
     "rss", "anonymous", "swap", "saved")}
 NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
     "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
 NULLABLE.update({"created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
-                 "kernel": "object", "prologue": "object"})
+                 "kernel": "object", "prologue": "object", "page_faults": "object", "madvise": "object"})
 COMMANDS = {
     "goroutines": lambda truth: [
         "go-help --json", "go-info --json", "go-goroutines --all --json", f"go-g {truth['locked']['goid']} --json",

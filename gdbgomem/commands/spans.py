@@ -15,6 +15,7 @@ from gdbgomem.runtime.address_space import address_space, program_section, regio
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
+from gdbgomem.runtime.residency import HeapResidency, heap_residency
 from gdbgomem.runtime.sizeclasses import size_classes
 from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location, span_parts
 
@@ -28,14 +29,30 @@ SORT_KEYS = {
 }
 
 
-def span_json(rt: GoRuntime, s: Span) -> dict:
+def span_json(rt: GoRuntime, s: Span, residency: Optional[HeapResidency] = None) -> dict:
+    resident = _resident(s, residency)
     return {"mspan_address": s.address, "base": s.base, "npages": s.npages, "bytes": s.bytes, "state": s.state,
             "manual_use": s.manual_use, "spanclass": s.spanclass, "sizeclass": s.sizeclass, "noscan": s.noscan,
             "elemsize": s.elemsize, "nelems": s.nelems, "alloc_count": s.alloc_count, "free_slots": s.free_slots,
             "freeindex": s.freeindex, "utilization": round(s.utilization, 4), "tail_bytes": s.tail_bytes,
             "heap_bits_bytes": s.heap_bits_bytes, "inline_mark_bytes": s.inline_mark_bytes,
             "pointer_bits": pointer_bits_location(rt, s), "large_type": s.large_type or None,
-            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits, "corrupt": s.flaws}
+            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits, "corrupt": s.flaws,
+            "resident_bytes": resident[0] if resident else None,
+            "scavenged_resident_bytes": resident[1] if resident else None}
+
+
+def _resident(s: Span, residency: Optional[HeapResidency]) -> Optional[tuple]:
+    """(bytes in RAM, of them in pages marked scavenged) of a live span; None when unknown."""
+    if residency is None or s.state == "free":
+        return None
+    return residency.resident_bytes(s.base, s.end), residency.scavenged_resident_bytes(s.base, s.end)
+
+
+def _resident_cell(resident: Optional[tuple]) -> str:
+    if resident is None:
+        return "-"
+    return humanize(resident[0]) + (" *" if resident[1] else "")
 
 
 def _class_text(s: Span) -> str:
@@ -64,12 +81,16 @@ class SpansCommand(Command):
                    "runtime keeps at the span's end: heap bits, 1 bit a word, for objects of at\n"
                    "most 512 B with pointers, Go 1.22+; and the Green Tea GC's inline mark bits),\n"
                    "and where the pointer bits of the objects live. Slots + TAIL + RESERVED = the\n"
-                   "span's bytes. --summary groups in-use spans by size class.\n"
+                   "span's bytes. RESIDENT: how much of the span is in RAM now (/proc/PID/pagemap\n"
+                   "of a live process; '-' on a core), '*' where pages the runtime scavenged\n"
+                   "(returned with MADV_FREE) are still in RAM. --summary groups in-use spans by\n"
+                   "size class.\n"
                    "JSON: spans[] with mspan_address, base, npages, bytes, state, manual_use,\n"
                    "spanclass, sizeclass, noscan, elemsize, nelems, alloc_count, free_slots,\n"
                    "freeindex, utilization, tail_bytes (true tail), heap_bits_bytes,\n"
-                   "inline_mark_bytes, pointer_bits, large_type, alloc_bits, gcmark_bits, corrupt;\n"
-                   "total, shown.")
+                   "inline_mark_bytes, pointer_bits, large_type, alloc_bits, gcmark_bits, corrupt,\n"
+                   "resident_bytes, scavenged_resident_bytes (both null when unknown); total,\n"
+                   "shown.")
 
     def add_arguments(self, parser):
         parser.add_argument("--class", dest="klass", type=positive_int, metavar="N", help="only size class N (0 = large)")
@@ -96,16 +117,24 @@ class SpansCommand(Command):
         spans.sort(key=SORT_KEYS[args.sort])
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = spans[:limit] if limit else spans
-        report = Report({"spans": [span_json(rt, s) for s in shown] if args.json else [],
+        residency = heap_residency(rt)
+        report = Report({"spans": [span_json(rt, s, residency) for s in shown] if args.json else [],
                          "total": len(spans), "shown": len(shown)})
         if args.json:
             return report
+        resident = [_resident(s, residency) for s in shown]
         rows = [[Styled(hexaddr(s.base), "address"), s.npages, s.state if s.state != "manual" else f"manual ({s.manual_use})",
                  _class_text(s), s.elemsize or "-", s.nelems or "-", *_use_cells(s),
                  _bytes_cell(s.tail_bytes), _bytes_cell(s.heap_bits_bytes + s.inline_mark_bytes),
-                 pointer_bits_location(rt, s)] for s in shown]
+                 _resident_cell(r), pointer_bits_location(rt, s)] for s, r in zip(shown, resident)]
         report.add(Table(["BASE", "PAGES", "STATE", "CLASS", "ELEMSIZE", "SLOTS", "ALLOC", "FREE", "UTIL", "TAIL",
-                          "RESERVED", "POINTER BITS"], rows, drop_order=("FREE", "RESERVED", "TAIL", "ELEMSIZE")))
+                          "RESERVED", "RESIDENT", "POINTER BITS"], rows,
+                         drop_order=("FREE", "RESERVED", "TAIL", "ELEMSIZE", "SLOTS")))
+        if residency is None:
+            report.add(Styled("RESIDENT unknown: a core keeps no record of what was in RAM, and /proc/PID/pagemap "
+                              "is read only for a live process on this machine", "muted"))
+        elif any(r and r[1] for r in resident):
+            report.add("* pages the runtime scavenged (madvise MADV_FREE) that the kernel has not taken back yet")
         if len(shown) < len(spans):
             report.add(Styled(f"... {len(spans) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [s for s in shown if s.flaws]
@@ -262,12 +291,12 @@ class SpanCommand(Command):
         if span.state == "manual":
             owner = stack_owner(rt, address)
             what = owner if owner else "memory the runtime manages by hand (a free stack or GC work buffer)"
-            report = Report({"address": address, "span": span_json(rt, span), "object": None, "manual_owner": owner})
+            report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": None, "manual_owner": owner})
             report.add(f"0x{address:x} is in a manual span [{hexaddr(span.base)}, {hexaddr(span.end)}): {what}")
             return report
         obj = object_at(rt, span, address)
         if obj is None:
-            report = Report({"address": address, "span": span_json(rt, span), "object": None})
+            report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": None})
             report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
                        f"({span.nelems} x {span.elemsize} B): {_end_part(span, address)}")
             return report
@@ -279,7 +308,7 @@ class SpanCommand(Command):
             "type_name": obj.type_name,
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
-        report = Report({"address": address, "span": span_json(rt, span), "object": object_json})
+        report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": object_json})
         explained = explain_span(rt, span, address, obj.index) if args.explain else None
         if args.json:
             if explained:

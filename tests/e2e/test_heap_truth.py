@@ -48,6 +48,11 @@ def test_heap_totals_equal_memstats(h):
     assert pages["padding"] == 0 or version(h) >= (1, 26)
     # resident memory: the host asks /proc/PID/smaps of a live local process; a core has no /proc
     assert heap["resident_bytes"] is None if h.on_core else 0 < heap["resident_bytes"] <= pages["total"] * PAGE
+    # the kernel's figures need /proc; the madvise mode is read from memory, so a core has it too
+    assert (heap["page_faults"] is None) == h.on_core == (heap["scavenged_resident_bytes"] is None)
+    assert (heap["madvise"]["madvdontneed"], heap["madvise"]["advice"]) == (1, "MADV_DONTNEED")
+    spans = h.json("go-spans --json")["spans"]
+    assert all((s["resident_bytes"] is None) == h.on_core for s in spans)
 
 
 # go-offheap's figure -> the fixture's runtime.MemStats field
