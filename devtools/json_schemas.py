@@ -36,6 +36,7 @@ NULLABLE = {name: "integer" for name in (
 NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
     "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
+NULLABLE.update({"chunk_base": "integer", "alloc_address": "integer"})
 NULLABLE.update({"created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
                  "kernel": "object", "prologue": "object", "page_faults": "object", "madvise": "object"})
 COMMANDS = {
@@ -49,7 +50,8 @@ COMMANDS = {
     "heap": lambda truth: [
         "go-heap --json", "go-spans --json", "go-spans --state free --json", "go-spans --summary --json",
         "go-arenas --json", "go-arenas --map --json", f"go-pages --level 4 --chunk {truth['samples'][0]['addr']} --json",
-        "go-pages --json"] + [f"go-span {s['addr']} --json" for s in truth["samples"]]
+        "go-pages --json", "go-pages --find 40 --json", "go-pages --find 1 --json", "go-pages --find 1000000 --json"]
+        + [f"go-span {s['addr']} --json" for s in truth["samples"]]
         + [f"go-span {truth['freed_addrs'][0]} --json", "go-maps --json", "go-maps runtime.mheap_ --json",
                                                            "go-offheap --json", "go-arenas --explain --json",
                                                            "go-arenas --resident --json"]
