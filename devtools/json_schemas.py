@@ -30,13 +30,16 @@ NULLABLE = {name: "integer" for name in (
     "m_id", "thread_id", "m_address", "p_id", "curg_goid", "lockedg_goid", "locked_m_address", "sp", "pc",
     "g0_address", "g0_stack_lo", "g0_stack_hi", "g0_stack_size", "gsignal_stack_lo", "gsignal_stack_hi",
     "user_line", "parent_goid", "waitsince", "waited_ns", "stack_used", "resident_bytes", "type_address",
-    "large_type", "line", "frame_size", "entry", "largest_free_run_address", "gomaxprocs", "pid",
+    "large_type", "line", "frame_size", "size_on_stack", "locals_bytes", "entry", "largest_free_run_address",
+    "gomaxprocs", "pid", "scavenged_resident_bytes",
     "rss", "anonymous", "swap", "saved", "reachable_objects", "reachable_bytes")}
 NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
     "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
-NULLABLE.update({"root": "object", "created_by": "object", "object": "object", "pointer_words": "array", "bytes": "string",
-                 "kernel": "object", "prologue": "object"})
+NULLABLE.update({"chunk_base": "integer", "alloc_address": "integer"})
+NULLABLE.update({"root": "object", "created_by": "object", "object": "object", "pointer_words": "array",
+                 "bytes": "string", "kernel": "object", "prologue": "object", "page_faults": "object",
+                 "madvise": "object"})
 COMMANDS = {
     "goroutines": lambda truth: [
         "go-help --json", "go-info --json", "go-goroutines --all --json", f"go-g {truth['locked']['goid']} --json",
@@ -48,7 +51,8 @@ COMMANDS = {
     "heap": lambda truth: [
         "go-heap --json", "go-spans --json", "go-spans --state free --json", "go-spans --summary --json",
         "go-arenas --json", "go-arenas --map --json", f"go-pages --level 4 --chunk {truth['samples'][0]['addr']} --json",
-        "go-pages --json"] + [f"go-span {s['addr']} --json" for s in truth["samples"]]
+        "go-pages --json", "go-pages --find 40 --json", "go-pages --find 1 --json", "go-pages --find 1000000 --json"]
+        + [f"go-span {s['addr']} --json" for s in truth["samples"]]
         + [f"go-span {truth['freed_addrs'][0]} --json", "go-maps --json", "go-maps runtime.mheap_ --json",
                                                            "go-offheap --json", "go-arenas --explain --json",
                                                            "go-arenas --resident --json"]

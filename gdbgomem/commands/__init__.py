@@ -31,7 +31,8 @@ class HelpCommand(Command):
     def run(self, rt, args):
         report = Report({"commands": [{"name": c.name, "summary": c.summary} for c in COMMANDS]})
         report.add(Table(["COMMAND", "WHAT IT SHOWS"], [[Styled(c.name, "function"), c.summary] for c in COMMANDS]))
-        report.add("Every command takes --help and --json.")
+        report.add("Every command takes --help and --json. In gdb also: go-goroutine GOID (gdb's own bt, frame and "
+                   "print inside a goroutine) and go-watch-stack GOID (its stack's growth as it happens, live).")
         return report
 
 

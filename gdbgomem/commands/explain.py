@@ -17,7 +17,7 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L2_BITS, LOG_HEAP_ARENA_BYTES, MIN_SIZE_FOR_MALLOC_HEADER, STACK_GUARD,
                                        STACK_SMALL)
 from gdbgomem.runtime.sizeclasses import size_classes
-from gdbgomem.runtime.prologue import prologue
+from gdbgomem.runtime.prologue import frame_allocation, prologue
 from gdbgomem.runtime.spans import Span, pointer_bits_location, span_parts
 from gdbgomem.runtime.unwinder import Frame, is_runtime_function
 
@@ -41,7 +41,7 @@ def add_explanation(report: Report, explained: Explained) -> None:
 
 def explain_span(rt: GoRuntime, span: Span, address: int, index: Optional[int]) -> Explained:
     spanclass = span.sizeclass << 1 | int(span.noscan)
-    parts = span_parts(rt, span)
+    parts = span_parts(span)
     header_from = rt.constant(MIN_SIZE_FOR_MALLOC_HEADER)
     lines = []
     if span.sizeclass:
@@ -115,12 +115,16 @@ def explain_stack(rt: GoRuntime, lo: int, guard0: int, on_g0: bool, frames: List
     instructions = prologue(rt, checked.entry) if checked else []
     if instructions:
         guard_at = rt.layout("runtime.g").offset("stackguard0")
-        data["prologue"] = {"function": checked.function, "entry": checked.entry, "frame_size": checked.frame_size,
-                            "instructions": [text for _, text in instructions], "stackguard0_offset": guard_at}
-        own = checked.frame_size - 8  # the compiler's frame size: without the return address the call pushed
+        own = checked.frame_size  # the compiler's: locals + saved BP, the return address not counted
+        locals_ = frame_allocation(rt, checked.entry)
+        data["prologue"] = {"function": checked.function, "entry": checked.entry, "frame_size": own,
+                            "instructions": [text for _, text in instructions], "stackguard0_offset": guard_at,
+                            "locals_bytes": locals_[0] if locals_ else None}
         how = (f"its {own} B frame is at most StackSmall, so SP itself is compared" if own <= small else
-               f"its frame is {own} B ({checked.frame_size} less the return address), so SP - ({own} - {small}) = "
-               f"SP - 0x{own - small:x} is compared")
+               f"its frame is {own} B, so SP - ({own} - {small}) = SP - 0x{own - small:x} is compared")
         lines.append(f"{checked.function}'s own check: {how} with g.stackguard0 (r14 holds the g; stackguard0 is "
                      f"at +{guard_at}): " + "; ".join(f"{hexaddr(address)} {text}" for address, text in instructions))
+        if locals_:
+            lines.append(f"its frame: push rbp (8 B) then {locals_[1]} ({locals_[0]} B of locals) = {own} B, the "
+                         "FRAME go-stack shows; the return address the call pushed (8 B) lies above it")
     return data, lines

@@ -11,7 +11,9 @@ from gdbgomem.render.report import Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.arena_index import arena_indexes
 from gdbgomem.runtime.manifest import HEAP_ARENA_BYTES
+from gdbgomem.runtime.madvise import madvise_mode
 from gdbgomem.runtime.pages import page_counts
+from gdbgomem.runtime.residency import heap_residency
 from gdbgomem.runtime.sizeclasses import page_size, size_classes
 from gdbgomem.runtime.spans import Span, all_spans, mcache_spans
 
@@ -63,9 +65,28 @@ def _fewer_slots(table, spans: List[Span]) -> Dict[int, int]:
             if s.sizeclass and 0 < s.nelems < objects.get(s.sizeclass, 0)}
 
 
+def _madvise_text(mode) -> str:
+    if mode is None:
+        return "unknown (runtime.sysUnusedOS is not the shape gdbgomem reads)"
+    setting = f"madvdontneed={mode.madvdontneed}" + (" from GODEBUG" if mode.from_godebug else ", the default")
+    keep = "the kernel takes them back at once" if mode.advice == "MADV_DONTNEED" else \
+        "they stay in RAM until the kernel needs it" if mode.advice == "MADV_FREE" else "the kernel keeps them"
+    return f"the scavenger returns pages with {mode.advice} ({setting}): {keep}"
+
+
 class HeapCommand(Command):
     name = "go-heap"
     summary = "heap overview: arenas, spans by state, bytes in use, stacks, objects, free and scavenged pages"
+    description = ("The heap from mheap_: arenas, heap ranges, spans by state, objects, pages allocated,\n"
+                   "free and scavenged, and on a live process what the kernel says: the heap's resident\n"
+                   "bytes (smaps), scavenged pages still in RAM (pagemap), the process's page faults\n"
+                   "(/proc/PID/stat); and how the scavenger returns pages (madvise advice, GODEBUG\n"
+                   "madvdontneed, read from the process's memory, so on cores too).\n"
+                   "JSON: arenas, arena_bytes, heap_inuse_bytes, stack_inuse_bytes, workbuf_bytes,\n"
+                   "heap_objects, objects_not_in_memstats, spans, pages, free_bytes, scavenged_bytes,\n"
+                   "heap_ranges, resident_bytes, scavenged_resident_bytes, page_faults {minor, major},\n"
+                   "madvise {madvdontneed, advise_unused, advice, from_godebug}; the /proc figures are\n"
+                   "null on a core.")
 
     def run(self, rt, args):
         spans = all_spans(rt)
@@ -79,6 +100,10 @@ class HeapCommand(Command):
         arenas = len(arena_indexes(rt))
         arena_bytes = rt.constant(HEAP_ARENA_BYTES)
         resident = rt.target.resident_bytes(pages.ranges)
+        residency = heap_residency(rt)
+        faults, mode = rt.target.fault_counts(), madvise_mode(rt)
+        scavenged_resident = sum(residency.scavenged_resident_bytes(b, e) for b, e in pages.ranges) \
+            if residency is not None else None
         data = {
             "arenas": arenas, "arena_bytes": arenas * arena_bytes,
             "heap_inuse_bytes": sum(s.bytes for s in inuse),
@@ -98,6 +123,10 @@ class HeapCommand(Command):
             "free_bytes": pages.free_pages * page, "scavenged_bytes": pages.scavenged_pages * page,
             "heap_ranges": [{"base": b, "limit": e} for b, e in pages.ranges],
             "resident_bytes": resident,
+            "scavenged_resident_bytes": scavenged_resident,
+            "page_faults": dict(zip(("minor", "major"), faults)) if faults else None,
+            "madvise": {"madvdontneed": mode.madvdontneed, "advise_unused": mode.advise_unused,
+                        "advice": mode.advice, "from_godebug": mode.from_godebug} if mode else None,
         }
         report = Report(data)
         rows = [
@@ -118,6 +147,13 @@ class HeapCommand(Command):
              if pages.padding_pages else "-"],
             ["resident", f"{humanize(resident)} of the heap ranges are in RAM (/proc/PID/smaps)"
              if resident is not None else "- (a core file: no /proc to ask)"],
+            ["scavenged", f"{humanize(scavenged_resident)} of the scavenged pages still in RAM (/proc/PID/pagemap: "
+                          "returned with MADV_FREE, not yet taken back by the kernel)"
+             if scavenged_resident is not None else "-"],
+            ["page faults", f"{faults[0]} minor, {faults[1]} major (/proc/PID/stat: a minor fault gives a page "
+                            "RAM on first touch, a major one reads it back from disk or swap)"
+             if faults else "- (a core file: no /proc to ask)"],
+            ["madvise", _madvise_text(mode)],
         ]
         report.add(fields_table(rows))
         return report

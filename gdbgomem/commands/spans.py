@@ -15,8 +15,9 @@ from gdbgomem.runtime.address_space import address_space, program_section, regio
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
+from gdbgomem.runtime.residency import HeapResidency, heap_residency
 from gdbgomem.runtime.sizeclasses import size_classes
-from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location
+from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location, span_parts
 
 TEXT_LIMIT = 200
 HEXDUMP_DEFAULT = 256
@@ -28,13 +29,30 @@ SORT_KEYS = {
 }
 
 
-def span_json(rt: GoRuntime, s: Span) -> dict:
+def span_json(rt: GoRuntime, s: Span, residency: Optional[HeapResidency] = None) -> dict:
+    resident = _resident(s, residency)
     return {"mspan_address": s.address, "base": s.base, "npages": s.npages, "bytes": s.bytes, "state": s.state,
             "manual_use": s.manual_use, "spanclass": s.spanclass, "sizeclass": s.sizeclass, "noscan": s.noscan,
             "elemsize": s.elemsize, "nelems": s.nelems, "alloc_count": s.alloc_count, "free_slots": s.free_slots,
             "freeindex": s.freeindex, "utilization": round(s.utilization, 4), "tail_bytes": s.tail_bytes,
+            "heap_bits_bytes": s.heap_bits_bytes, "inline_mark_bytes": s.inline_mark_bytes,
             "pointer_bits": pointer_bits_location(rt, s), "large_type": s.large_type or None,
-            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits, "corrupt": s.flaws}
+            "alloc_bits": s.alloc_bits, "gcmark_bits": s.gcmark_bits, "corrupt": s.flaws,
+            "resident_bytes": resident[0] if resident else None,
+            "scavenged_resident_bytes": resident[1] if resident else None}
+
+
+def _resident(s: Span, residency: Optional[HeapResidency]) -> Optional[tuple]:
+    """(bytes in RAM, of them in pages marked scavenged) of a live span; None when unknown."""
+    if residency is None or s.state == "free":
+        return None
+    return residency.resident_bytes(s.base, s.end), residency.scavenged_resident_bytes(s.base, s.end)
+
+
+def _resident_cell(resident: Optional[tuple]) -> str:
+    if resident is None:
+        return "-"
+    return humanize(resident[0]) + (" *" if resident[1] else "")
 
 
 def _class_text(s: Span) -> str:
@@ -58,10 +76,21 @@ class SpansCommand(Command):
     summary = "list mspans from mheap_.allspans: class, objects, free slots, waste, pointer bits"
     description = ("List the heap's spans (mheap_.allspans), one row each: base, pages, state\n"
                    "(inuse, manual = stacks and GC work buffers, free), size class and noscan bit,\n"
-                   "element size, slots, objects allocated, free slots, utilization, tail bytes\n"
-                   "(past the last slot: unused, or heap bits / inline mark bits the runtime keeps\n"
-                   "there) and where the pointer bits of the objects live. --summary groups in-use\n"
-                   "spans by size class.")
+                   "element size, slots, objects allocated, free slots, utilization, TAIL (the\n"
+                   "true tail: bytes past the last slot that nothing uses), RESERVED (what the\n"
+                   "runtime keeps at the span's end: heap bits, 1 bit a word, for objects of at\n"
+                   "most 512 B with pointers, Go 1.22+; and the Green Tea GC's inline mark bits),\n"
+                   "and where the pointer bits of the objects live. Slots + TAIL + RESERVED = the\n"
+                   "span's bytes. RESIDENT: how much of the span is in RAM now (/proc/PID/pagemap\n"
+                   "of a live process; '-' on a core), '*' where pages the runtime scavenged\n"
+                   "(returned with MADV_FREE) are still in RAM. --summary groups in-use spans by\n"
+                   "size class.\n"
+                   "JSON: spans[] with mspan_address, base, npages, bytes, state, manual_use,\n"
+                   "spanclass, sizeclass, noscan, elemsize, nelems, alloc_count, free_slots,\n"
+                   "freeindex, utilization, tail_bytes (true tail), heap_bits_bytes,\n"
+                   "inline_mark_bytes, pointer_bits, large_type, alloc_bits, gcmark_bits, corrupt,\n"
+                   "resident_bytes, scavenged_resident_bytes (both null when unknown); total,\n"
+                   "shown.")
 
     def add_arguments(self, parser):
         parser.add_argument("--class", dest="klass", type=positive_int, metavar="N", help="only size class N (0 = large)")
@@ -88,15 +117,24 @@ class SpansCommand(Command):
         spans.sort(key=SORT_KEYS[args.sort])
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = spans[:limit] if limit else spans
-        report = Report({"spans": [span_json(rt, s) for s in shown] if args.json else [],
+        residency = heap_residency(rt)
+        report = Report({"spans": [span_json(rt, s, residency) for s in shown] if args.json else [],
                          "total": len(spans), "shown": len(shown)})
         if args.json:
             return report
+        resident = [_resident(s, residency) for s in shown]
         rows = [[Styled(hexaddr(s.base), "address"), s.npages, s.state if s.state != "manual" else f"manual ({s.manual_use})",
                  _class_text(s), s.elemsize or "-", s.nelems or "-", *_use_cells(s),
-                 humanize(s.tail_bytes) if s.tail_bytes else "-", pointer_bits_location(rt, s)] for s in shown]
+                 _bytes_cell(s.tail_bytes), _bytes_cell(s.heap_bits_bytes + s.inline_mark_bytes),
+                 _resident_cell(r), pointer_bits_location(rt, s)] for s, r in zip(shown, resident)]
         report.add(Table(["BASE", "PAGES", "STATE", "CLASS", "ELEMSIZE", "SLOTS", "ALLOC", "FREE", "UTIL", "TAIL",
-                          "POINTER BITS"], rows, drop_order=("FREE", "TAIL", "ELEMSIZE")))
+                          "RESERVED", "RESIDENT", "POINTER BITS"], rows,
+                         drop_order=("FREE", "RESERVED", "TAIL", "ELEMSIZE", "SLOTS")))
+        if residency is None:
+            report.add(Styled("RESIDENT unknown: a core keeps no record of what was in RAM, and /proc/PID/pagemap "
+                              "is read only for a live process on this machine", "muted"))
+        elif any(r and r[1] for r in resident):
+            report.add("* pages the runtime scavenged (madvise MADV_FREE) that the kernel has not taken back yet")
         if len(shown) < len(spans):
             report.add(Styled(f"... {len(spans) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [s for s in shown if s.flaws]
@@ -120,6 +158,10 @@ class SpansCommand(Command):
         return True
 
 
+def _bytes_cell(count: int):
+    return humanize(count) if count else "-"
+
+
 def _use_cells(s: Span) -> list:
     """ALLOC, FREE, UTIL: only an in-use span has objects; a stack's span (manual) keeps stale counts."""
     if s.flaws:
@@ -132,12 +174,12 @@ def _use_cells(s: Span) -> list:
 def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
     """In-use spans grouped by size class: how full they are and what they waste."""
     totals: Dict[tuple, List[int]] = {}
-    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail bytes
+    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail, reserved
         if s.state != "inuse":
             continue
         t = totals.get((s.sizeclass, s.noscan))
         if t is None:
-            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0]
+            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         free = s.nelems - s.alloc_count
         t[1] += 1
         t[2] += s.bytes
@@ -146,21 +188,27 @@ def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
         t[5] += s.alloc_count * s.elemsize
         t[6] += (free if free > 0 else 0) * s.elemsize
         t[7] += s.tail_bytes
+        t[8] += s.heap_bits_bytes
+        t[9] += s.inline_mark_bytes
     rows_json = [{"sizeclass": klass, "noscan": noscan, "elemsize": t[0] if klass else None, "spans": t[1],
                   "bytes": t[2], "objects": t[3], "capacity": t[4], "bytes_in_use": t[5], "free_slot_bytes": t[6],
-                  "tail_bytes": t[7]} for (klass, noscan), t in sorted(totals.items())]
+                  "tail_bytes": t[7], "heap_bits_bytes": t[8], "inline_mark_bytes": t[9]}
+                 for (klass, noscan), t in sorted(totals.items())]
     report = Report({"classes": rows_json, "total_spans": sum(r["spans"] for r in rows_json),
                      "note": "slot waste inside an allocated object (elemsize minus the size asked for) is not "
                              "recorded by the runtime; free_slot_bytes are unallocated slots, tail_bytes the span "
-                             "bytes past the last slot"})
+                             "bytes past the last slot that nothing uses, heap_bits_bytes and inline_mark_bytes "
+                             "what the runtime keeps at the spans' ends"})
     if as_json:
         return report
     rows = [[f"{r['sizeclass']}" if r["sizeclass"] else "large", "noscan" if r["noscan"] else "scan",
              r["elemsize"] or "-", r["spans"], f"{r['objects']}/{r['capacity']}", humanize(r["bytes_in_use"]),
-             humanize(r["bytes"]), humanize(r["free_slot_bytes"]), humanize(r["tail_bytes"])] for r in rows_json]
+             humanize(r["bytes"]), humanize(r["free_slot_bytes"]), humanize(r["tail_bytes"]),
+             humanize(r["heap_bits_bytes"] + r["inline_mark_bytes"])] for r in rows_json]
     report.add(Table(["CLASS", "KIND", "ELEMSIZE", "SPANS", "OBJECTS/SLOTS", "IN USE", "SPAN BYTES", "FREE SLOTS",
-                      "TAIL"], rows, drop_order=("TAIL", "FREE SLOTS", "ELEMSIZE")))
-    report.add("FREE SLOTS: bytes of unallocated slots; TAIL: span bytes past the last slot. The waste inside an "
+                      "TAIL", "RESERVED"], rows, drop_order=("RESERVED", "TAIL", "FREE SLOTS", "ELEMSIZE")))
+    report.add("FREE SLOTS: bytes of unallocated slots; TAIL: span bytes past the last slot that nothing uses; "
+               "RESERVED: heap bits and inline mark bits the runtime keeps at the spans' ends. The waste inside an "
                "allocated slot (elemsize minus the size asked for) is not recorded by the runtime.")
     return report
 
@@ -175,6 +223,16 @@ def _mapping_role(rt: GoRuntime, address: int) -> str:
     except GoMemError:
         return ""
     return f"; it is in {region.role}" if region else "; no mapping of the process holds it"
+
+
+def _end_part(span: Span, address: int) -> str:
+    """Which part past the slots holds the address: the true tail or what the runtime keeps there."""
+    parts, offset = span_parts(span), address - span.base
+    if offset < parts.slots + parts.tail:
+        return "the span's tail, which nothing uses"
+    if offset < parts.slots + parts.tail + parts.heap_bits:
+        return "the span's heap bits (1 bit per word of its slots)"
+    return "the span's inline mark bits (Green Tea GC)"
 
 
 POINTER_WORDS_SHOWN = 64  # P or . each; a huge object's bitmap is summarized, not drawn
@@ -233,14 +291,14 @@ class SpanCommand(Command):
         if span.state == "manual":
             owner = stack_owner(rt, address)
             what = owner if owner else "memory the runtime manages by hand (a free stack or GC work buffer)"
-            report = Report({"address": address, "span": span_json(rt, span), "object": None, "manual_owner": owner})
+            report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": None, "manual_owner": owner})
             report.add(f"0x{address:x} is in a manual span [{hexaddr(span.base)}, {hexaddr(span.end)}): {what}")
             return report
         obj = object_at(rt, span, address)
         if obj is None:
-            report = Report({"address": address, "span": span_json(rt, span), "object": None})
+            report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": None})
             report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
-                       f"({span.nelems} x {span.elemsize} B): the span's tail")
+                       f"({span.nelems} x {span.elemsize} B): {_end_part(span, address)}")
             return report
         dump_size = min(args.bytes, span.elemsize, HEXDUMP_MAX)
         data = rt.target.try_read(obj.base, dump_size) if dump_size else b""
@@ -250,7 +308,7 @@ class SpanCommand(Command):
             "type_name": obj.type_name,
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
-        report = Report({"address": address, "span": span_json(rt, span), "object": object_json})
+        report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": object_json})
         explained = explain_span(rt, span, address, obj.index) if args.explain else None
         if args.json:
             if explained:

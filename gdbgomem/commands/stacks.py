@@ -100,13 +100,20 @@ class StackCommand(Command):
                    "the preempt marker), headroom (SP - guard), the function prologue's stack\n"
                    "check rules, a diagram, and every frame unwound with the binary's pclntab.\n"
                    "Default: what gdb's selected thread runs on (its goroutine, or its g0 when\n"
-                   "it is on the system stack). Works the same on core files.")
+                   "it is on the system stack). Works the same on core files.\n"
+                   "FRAME is the compiler's frame size, the one its stack check compares with\n"
+                   "(the locals the prologue's SUB RSP allocates plus the caller's BP it pushes),\n"
+                   "not counting the 8-byte return address above it: --frame-size FRAME repeats\n"
+                   "that function's own check. JSON frames[]: function, file, line, pc, sp,\n"
+                   "frame_size (as FRAME), size_on_stack (frame_size + the return address: the\n"
+                   "caller's frame starts at sp + size_on_stack), entry, inlined, wrapper.")
 
     def add_arguments(self, parser):
         parser.add_argument("goid", nargs="?", type=positive_int, help="goroutine id (default: selected thread's)")
         parser.add_argument("--m", type=positive_int, metavar="ID", dest="m_id", help="the g0 stack of M number ID")
         parser.add_argument("--frame-size", type=positive_int, metavar="N",
-                            help="would a call with an N-byte frame take the morestack path now?")
+                            help="would a call with an N-byte frame (the compiler's frame size, as FRAME shows "
+                                 "it) take the morestack path now?")
         add_explain_argument(parser)
 
     def run(self, rt, args):

@@ -21,7 +21,7 @@ from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.corefile import CoreFile, build_mismatch
 from gdbgomem.elf.layout import NESTING_LIMIT, Field, StructLayout
 from gdbgomem.errors import MemoryReadError
-from gdbgomem.hosts import gdb_goroutine, procfs
+from gdbgomem.hosts import gdb_goroutine, gdb_watch_stack, procfs
 from gdbgomem.hosts.core_mappings import core_mappings
 from gdbgomem.render.terminal import color_wanted, fitted
 from gdbgomem.runtime import manifest
@@ -131,6 +131,10 @@ class GdbTarget(Target):
     def kernel_sizes(self) -> Optional[Tuple[int, int]]:
         pid = self._local_pid()
         return procfs.kernel_sizes(pid) if pid else None
+
+    def fault_counts(self) -> Optional[Tuple[int, int]]:
+        pid = self._local_pid()
+        return procfs.fault_counts(pid) if pid else None
 
     def page_residency(self, start: int, end: int) -> Optional[bytes]:
         pid = self._local_pid()
@@ -353,6 +357,8 @@ def register() -> None:
         GdbCommand(command)
     GdbCommand(gdb_goroutine.GoroutineCommand())  # gdb's own frames: this host only
     gdb_goroutine.register()
+    GdbCommand(gdb_watch_stack.WatchStackCommand())  # breakpoints: this host, live processes only
+    gdb.events.exited.connect(gdb_watch_stack.forget)
     gdb.events.cont.connect(gdb_goroutine.forget)
     gdb.events.exited.connect(gdb_goroutine.forget)
     gdb.events.cont.connect(_on_resume)

@@ -191,6 +191,10 @@ class LldbTarget(Target):
         pid = self._local_pid()
         return procfs.kernel_sizes(pid) if pid else None
 
+    def fault_counts(self) -> Optional[Tuple[int, int]]:
+        pid = self._local_pid()
+        return procfs.fault_counts(pid) if pid else None
+
     def page_residency(self, start: int, end: int) -> Optional[bytes]:
         pid = self._local_pid()
         return procfs.page_residency(pid, start, end) if pid else None

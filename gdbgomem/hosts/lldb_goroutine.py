@@ -168,7 +168,8 @@ def _frame_pointers(g: Goroutine, frames: List[Frame]) -> List[int]:
     saves its caller's rbp just below its return address, at sp + frame size - 16): the innermost
     one's where lldb finds a frame by rbp from the start (no DWARF, or g.sched.bp is not its own,
     as in a system call), a later one's where lldb first needs rbp further up."""
-    found = [g.sched_bp] + [f.sp + f.frame_size - 16 for f in frames if not f.inlined and (f.frame_size or 0) >= 16]
+    found = [g.sched_bp] + [f.sp + f.size_on_stack - 16 for f in frames
+                            if not f.inlined and (f.size_on_stack or 0) >= 16]
     return list(dict.fromkeys(found))[:CANDIDATES]
 
 

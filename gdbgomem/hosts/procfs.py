@@ -78,6 +78,17 @@ def kernel_sizes(pid: int) -> Optional[Tuple[int, int]]:
         return None
 
 
+def fault_counts(pid: int) -> Optional[Tuple[int, int]]:
+    """(minor, major) page faults of the process so far, fields 10 and 12 of /proc/PID/stat
+    (counted after the command name, which may hold spaces and parentheses)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        return int(fields[7]), int(fields[9])  # fields 3.. follow the name: 10 and 12 are [7] and [9]
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 OS_PAGE = 4096
 PRESENT = 1 << 63    # pagemap: a page table entry maps the page (swapped pages have bit 62 instead)
 EXCLUSIVE = 1 << 56  # ... a page of this process alone (anonymous memory it touched)

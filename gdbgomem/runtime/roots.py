@@ -121,7 +121,7 @@ def _frames(rt: GoRuntime, view, low: int, high: int):
     end = low
     for frame in physical:
         func = rt.pclntab.find_func(frame.pc)
-        size = frame.frame_size
+        size = frame.size_on_stack  # up to the caller's sp: the frame and the return address
         if func is None or size is None:
             break
         offsets = None if conservative_next else frame_pointer_offsets(rt, func, frame.pc, size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from gdbgomem.runtime.cache import per_binary, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
@@ -56,6 +56,8 @@ class Span:
     limit: int
     large_type: Optional[int]
     manual_use: Optional[str] = None  # for manual spans: "stack" or "workbuf"
+    heap_bits_bytes: int = 0     # reserved at the span's end for its objects' pointer bits (span_reserve)
+    inline_mark_bytes: int = 0   # reserved after them for the Green Tea GC's inline mark bits
 
     @property
     def free_slots(self) -> int:
@@ -63,8 +65,11 @@ class Span:
 
     @property
     def tail_bytes(self) -> int:
-        """Span bytes past the last slot: unused tail plus runtime metadata kept there."""
-        return max(0, self.bytes - self.nelems * self.elemsize) if self.state == "inuse" else 0
+        """The true tail: bytes past the last slot that no slot fits in and the runtime does not
+        use either (the heap bits and inline mark bits kept at the span's end are not counted)."""
+        if self.state != "inuse":
+            return 0
+        return max(0, self.bytes - self.nelems * self.elemsize - self.heap_bits_bytes - self.inline_mark_bytes)
 
     @property
     def used_bytes(self) -> int:
@@ -130,6 +135,7 @@ class SpanMaker:
         self.size = self.decoder.size
         self.page = page_size(rt)
         self.states = state_names(rt)
+        self.reserve = span_reserve(rt)
 
     def __call__(self, address: int, data: Optional[bytes]) -> Optional[Span]:
         values = self.decoder.decode_ordered(data) if data is not None else None
@@ -137,9 +143,12 @@ class SpanMaker:
             return None
         (start, npages, freeindex, nelems, alloc_bits, gcmark_bits, alloc_count, spanclass, state,
          before_cache, elemsize, limit, large_type) = values
-        return Span(address, start, npages, npages * self.page, self.states.get(state, f"state({state})"),
+        span = Span(address, start, npages, npages * self.page, self.states.get(state, f"state({state})"),
                     spanclass, spanclass >> 1, bool(spanclass & 1), elemsize, nelems, alloc_count, freeindex,
                     alloc_bits, gcmark_bits, before_cache or 0, limit, large_type)
+        if span.state == "inuse":
+            span.heap_bits_bytes, span.inline_mark_bytes = self.reserve.reserved(span)
+        return span
 
 
 @per_binary
@@ -196,17 +205,34 @@ class SpanParts:
     inline_marks: int
 
 
-def span_parts(rt: GoRuntime, span: Span) -> SpanParts:
-    slots = span.nelems * span.elemsize
-    heap_bits = inline_marks = 0
-    small = span.sizeclass != 0 and span.elemsize <= rt.constant(MIN_SIZE_FOR_MALLOC_HEADER)
-    if small and not rt.layout("runtime.heapArena").has("bitmap"):
-        if not span.noscan:
-            heap_bits = span.bytes // 64
-        inline = rt.optional_layout("runtime.spanInlineMarkBits")
-        if inline is not None and span.elemsize >= 16:
-            inline_marks = inline.size
-    return SpanParts(slots, span.bytes - slots - heap_bits - inline_marks, heap_bits, inline_marks)
+@dataclass(frozen=True)
+class SpanReserve:
+    """What this binary's initSpan reserves at the end of a small-object span, decided once per
+    binary by what it has: no heapArena.bitmap means heap bits in the span (1.22+), objects of at
+    most header_from bytes; a spanInlineMarkBits type means Green Tea's inline marks."""
+
+    header_from: int   # minSizeForMallocHeader; 0 when the arena keeps the bitmap (1.21)
+    inline_marks: int  # sizeof(spanInlineMarkBits); 0 without the Green Tea GC
+
+    def reserved(self, span: Span) -> Tuple[int, int]:
+        """(heap bits, inline mark bits) bytes at the end of this in-use span."""
+        if not span.sizeclass or span.elemsize > self.header_from:
+            return 0, 0
+        heap_bits = 0 if span.noscan else span.bytes // 64  # 1 bit per 8-byte word
+        return heap_bits, self.inline_marks if span.elemsize >= 16 else 0
+
+
+@per_binary
+def span_reserve(rt: GoRuntime) -> SpanReserve:
+    if rt.layout("runtime.heapArena").has("bitmap"):
+        return SpanReserve(0, 0)
+    inline = rt.optional_layout("runtime.spanInlineMarkBits")
+    return SpanReserve(rt.constant(MIN_SIZE_FOR_MALLOC_HEADER), inline.size if inline is not None else 0)
+
+
+def span_parts(span: Span) -> SpanParts:
+    """The span's bytes split as initSpan split them (only in-use spans have slots)."""
+    return SpanParts(span.nelems * span.elemsize, span.tail_bytes, span.heap_bits_bytes, span.inline_mark_bytes)
 
 
 def pointer_bits_location(rt: GoRuntime, span: Span) -> str:

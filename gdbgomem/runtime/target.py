@@ -142,6 +142,11 @@ class Target(ABC):
         or a process on another machine."""
         return None
 
+    def fault_counts(self) -> Optional[Tuple[int, int]]:
+        """(minor, major) page faults of the process so far (/proc/PID/stat); None for a core or
+        a process on another machine."""
+        return None
+
     def register_value(self, name: str) -> Optional[int]:
         """A register of the selected thread ('rsp', 'pc'), or a debugger's convenience variable,
         read (never set); None where there is none. Used by address arguments ($rsp+16)."""

@@ -20,6 +20,7 @@ from gdbgomem.runtime.pclntab import Func, PclnTab
 FUNC_FLAG_TOPFRAME = 1  # abi.FuncFlagTopFrame: nothing to unwind past (goexit, mstart, rt0_go)
 FUNC_FLAG_SPWRITE = 2   # abi.FuncFlagSPWrite: the function switches SP by hand; unwinding past is unsafe
 MAX_FRAMES = 100_000    # a 1 GiB stack of 8 KiB-minimum frames fits; bounds cycles in corrupt stacks
+RETURN_ADDRESS = 8      # bytes a CALL pushes on amd64, above the callee's frame
 
 # Frames whose caller was interrupted rather than calling: the saved pc is the
 # faulting or preempted instruction itself, not a return address.
@@ -28,8 +29,12 @@ _TRAP_FUNCTIONS = frozenset({"runtime.sigpanic", "runtime.asyncPreempt"})
 
 @dataclass
 class Frame:
-    """One function of a stack: a physical frame, which occupies [sp, sp + frame_size), or a call
-    the compiler inlined into the physical frame that follows it (same pc and sp, no size)."""
+    """One function of a stack: a physical frame, which occupies [sp, sp + size_on_stack), or a call
+    the compiler inlined into the physical frame that follows it (same pc and sp, no size).
+
+    frame_size is the compiler's frame size, the one its stack check uses (obj6.go stacksplit):
+    the locals the prologue's SUBQ makes room for plus the caller's BP it pushes; the pclntab's
+    SP delta in the function's body. The return address the CALL pushed lies above it."""
 
     pc: int
     sp: int
@@ -41,10 +46,15 @@ class Frame:
     inlined: bool = False
     wrapper: bool = False  # code the compiler generated; tracebacks leave it out
 
+    @property
+    def size_on_stack(self) -> Optional[int]:
+        """The frame and the return address above it: where the caller's frame starts."""
+        return self.frame_size + RETURN_ADDRESS if self.frame_size is not None else None
+
     def to_json(self) -> dict:
         return {"function": self.function, "file": self.file, "line": self.line, "pc": self.pc,
-                "sp": self.sp, "frame_size": self.frame_size, "entry": self.entry, "inlined": self.inlined,
-                "wrapper": self.wrapper}
+                "sp": self.sp, "frame_size": self.frame_size, "size_on_stack": self.size_on_stack,
+                "entry": self.entry, "inlined": self.inlined, "wrapper": self.wrapper}
 
 
 @dataclass
@@ -83,7 +93,7 @@ def unwind(table: PclnTab, memory: StackWindow, pc: int, sp: int, stack_hi: int,
         if func is None:
             return Unwound(frames, "unknown pc" if pc else "pc is zero")
         delta = table.sp_delta(func, pc)
-        frame_size = delta + 8 if delta is not None and delta >= 0 else None
+        frame_size = delta if delta is not None and delta >= 0 else None
         lookup = pc if exact_pc or pc <= func.entry else pc - 1
         for logical in inline.logical_frames(func, lookup) if inline is not None else [_physical(table, func, lookup)]:
             if logical.inlined:
@@ -100,7 +110,7 @@ def unwind(table: PclnTab, memory: StackWindow, pc: int, sp: int, stack_hi: int,
             return Unwound(frames, "stack switch")
         if frame_size is None:
             return Unwound(frames, "no frame size")
-        caller_sp = sp + frame_size
+        caller_sp = sp + frame_size + RETURN_ADDRESS
         if caller_sp > stack_hi:
             return Unwound(frames, "stack end")
         return_pc = memory.word(caller_sp - 8)

@@ -38,7 +38,7 @@ def goroutines_commands(truth: dict) -> List[str]:
             f"go-g {truth['labeled']['goid']} --json", "go-goroutines --label job=fixture --label shard=3 --json",
             "go-goroutines --label job=other --json", "go-bt --all --group start --json",
             "go-bt --all --group label:job --json", "go-bt --all --group go --json", "go-bt --all --group start",
-            f"go-stack {probe} --explain --json", f"go-stack {deep} --explain",
+            f"go-stack {probe} --explain --json", f"go-stack {deep} --explain", f"go-stack {deep} --explain --json",
             "go-goroutines", "go-threads", f"go-stack {deep}", "go-bt --all"]
 
 
@@ -50,7 +50,8 @@ def heap_commands(truth: dict) -> List[str]:
                 "go-pages", "go-sizeclasses", "go-spans --state manual", "go-spans --json --state manual",
                 "go-arenas --map --json", "go-maps --json", "go-maps runtime.mheap_ --json", "go-maps",
                 "go-span runtime.mheap_", "go-offheap --json", "go-offheap", "go-arenas --explain --json",
-                "go-arenas --explain", "go-arenas --resident --json", "go-arenas --map --resident"]
+                "go-arenas --explain", "go-arenas --resident --json", "go-arenas --map --resident",
+                "go-pages --find 40 --json", "go-pages --find 40"]
     commands += [f"go-span {s['addr']} --explain --json" for s in truth["samples"]]
     commands += [f"go-span {a} --json --bytes 64" for a in addresses]
     commands += [f"go-pages --json --level 4 --chunk {a}" for a in chunk_probes(truth)]

@@ -35,6 +35,12 @@ def test_core_matches_live(running, go_version):
     assert core.json("go-bt --all --json") == live.json("go-bt --all --json")
 
 
+def spans_of(output: dict) -> list:
+    """The span objects of a go-spans or go-span output."""
+    return output.get("spans", []) if isinstance(output.get("spans"), list) else \
+        [output["span"]] if isinstance(output.get("span"), dict) else []
+
+
 def test_heap_commands_on_a_core_match_live(running, go_version):
     heap = subject(running, "heap", go_version)
     live, core = heap.look("gdb"), heap.look("gdb", on_core=True)
@@ -44,6 +50,12 @@ def test_heap_commands_on_a_core_match_live(running, go_version):
         mine, theirs = live.json(command), core.json(command)
         if command == "go-heap --json":
             assert mine.pop("resident_bytes") > 0 and theirs.pop("resident_bytes") is None  # no /proc for a core
+            assert mine.pop("scavenged_resident_bytes") >= 0 and theirs.pop("scavenged_resident_bytes") is None
+            assert mine.pop("page_faults")["minor"] > 0 and theirs.pop("page_faults") is None
+        for live_span, core_span in zip(spans_of(mine), spans_of(theirs)):  # what was in RAM: pagemap only
+            assert live_span.pop("resident_bytes") is not None or live_span["state"] == "free"
+            assert core_span.pop("resident_bytes") is None
+            live_span.pop("scavenged_resident_bytes"), core_span.pop("scavenged_resident_bytes")
         if command == "go-info --json":
             assert mine.pop("core") is False and theirs.pop("core") is True
         if command.startswith("go-maps"):  # what a core recorded of the address space: test_maps.py

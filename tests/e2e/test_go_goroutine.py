@@ -49,7 +49,7 @@ def test_gdb_frames_inside_a_goroutine(running, go_version, on_core):
     # gdb's own unwinding of the goroutine agrees with gdbgomem's: the frame's CFA is sp + frame size
     ours = next(f for f in look.look("gdb").json(f"go-stack {probe_goid(fixture)} --json")["frames"]
                 if f["function"] == "main.chanWaiter")
-    assert re.search(rf"frame at {hex(ours['sp'] + ours['frame_size'])}:", out[8]), out[8]
+    assert re.search(rf"frame at {hex(ours['sp'] + ours['size_on_stack'])}:", out[8]), out[8]
 
 
 def test_a_running_goroutine_selects_its_thread(ptrace_allowed):

@@ -116,13 +116,14 @@ def test_deep_goroutine_stack_and_frames(s):
     assert sps == sorted(sps) and sps[0] == stack["sp"]
     physical = [f for f in stack["frames"] if not f["inlined"]]
     for a, b in zip(physical, physical[1:]):
-        assert a["sp"] + a["frame_size"] == b["sp"]  # physical frames tile the stack
+        assert a["sp"] + a["size_on_stack"] == b["sp"]  # physical frames tile the stack
+        assert a["size_on_stack"] == a["frame_size"] + 8  # the return address above the compiler's frame
     recurse = [f for f in stack["frames"] if f["function"] == "main.recurse"]
     assert all(f["frame_size"] >= deep["frame_pad"] for f in recurse)
     assert all(f["file"].endswith("fixtures/goroutines/main.go") and f["line"] > 0 for f in recurse)
     # the deepest local lies in the innermost recurse frame
     inner = recurse[0]
-    assert inner["sp"] <= deep["deep_local"] < inner["sp"] + inner["frame_size"]
+    assert inner["sp"] <= deep["deep_local"] < inner["sp"] + inner["size_on_stack"]
 
 
 def test_stackguard_of_parked_goroutine(s):
@@ -328,6 +329,12 @@ def test_explain_derives_stackguard0(s):
     check = stack["explain"]["prologue"]
     guard = f"[r14 + 0x{check['stackguard0_offset']:x}]"
     assert any(guard in i for i in check["instructions"]) and check["instructions"][-1].startswith("j")
-    frame = check["frame_size"] - 8 - stack["explain"]["stack_small"]  # pclntab's frame, less the return address
+    frame = check["frame_size"] - stack["explain"]["stack_small"]  # the compiler's frame over StackSmall
     assert (frame > 0) == any(f"[rsp - 0x{frame:x}]" in i for i in check["instructions"])
+    # FRAME is the compiler's frame size: the prologue's push rbp (8 B) plus its sub rsp, N
+    assert check["locals_bytes"] is None or check["locals_bytes"] + 8 == check["frame_size"]
+    deep = s.json(f"go-stack {s.truth['deep']['goid']} --explain --json")
+    recurse = deep["explain"]["prologue"]
+    assert recurse["function"] == "main.recurse" and recurse["locals_bytes"] + 8 == recurse["frame_size"]
+    assert {f["frame_size"] for f in deep["frames"] if f["function"] == "main.recurse"} == {recurse["frame_size"]}
     assert "main.recurse's own check: its frame is" in text and " SP - 0x" in text

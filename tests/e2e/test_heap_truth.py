@@ -48,6 +48,11 @@ def test_heap_totals_equal_memstats(h):
     assert pages["padding"] == 0 or version(h) >= (1, 26)
     # resident memory: the host asks /proc/PID/smaps of a live local process; a core has no /proc
     assert heap["resident_bytes"] is None if h.on_core else 0 < heap["resident_bytes"] <= pages["total"] * PAGE
+    # the kernel's figures need /proc; the madvise mode is read from memory, so a core has it too
+    assert (heap["page_faults"] is None) == h.on_core == (heap["scavenged_resident_bytes"] is None)
+    assert (heap["madvise"]["madvdontneed"], heap["madvise"]["advice"]) == (1, "MADV_DONTNEED")
+    spans = h.json("go-spans --json")["spans"]
+    assert all((s["resident_bytes"] is None) == h.on_core for s in spans)
 
 
 # go-offheap's figure -> the fixture's runtime.MemStats field
@@ -93,6 +98,13 @@ def test_spans_add_up(h):
     assert sum(s["bytes"] for s in inuse) == h.truth["memstats"]["heap_inuse"]
     table = {c["class"]: c for c in h.json("go-sizeclasses --json")["classes"]}
     for s in inuse:
+        # the true tail and what the runtime reserves at the end add up to the span, given the
+        # runtime's own nelems: initSpan's nelems = (bytes - reserved) // elemsize leaves < elemsize
+        assert s["nelems"] * s["elemsize"] + s["tail_bytes"] + s["heap_bits_bytes"] + s["inline_mark_bytes"] \
+            == s["bytes"]
+        assert 0 <= s["tail_bytes"] < s["elemsize"] or not s["sizeclass"]
+        if s["sizeclass"] and not s["heap_bits_bytes"] and not s["inline_mark_bytes"]:
+            assert s["tail_bytes"] == table[s["sizeclass"]]["tail_waste"]  # sizeclasses.go's own column
         if s["sizeclass"]:
             assert s["elemsize"] == table[s["sizeclass"]]["size"]
             assert s["npages"] == table[s["sizeclass"]]["npages"]

@@ -34,6 +34,11 @@ def comparable(command: str, data: dict) -> dict:
         data.pop("goroutines")
     elif command.startswith("go-g "):
         data.pop("waited_ns")
+    elif command == "go-heap --json":  # the kernel's counts move between two attaches
+        data.pop("page_faults"), data.pop("scavenged_resident_bytes")
+    elif command.startswith("go-span"):  # so does what is in RAM (a goroutine touches its stack)
+        for span in data["spans"] if isinstance(data.get("spans"), list) else [data.get("span") or {}]:
+            span.pop("resident_bytes", None), span.pop("scavenged_resident_bytes", None)
     elif command == "go-arenas --resident --json":  # the runtime may return pages between two attaches
         data["arenas"] = [{k: v for k, v in a.items() if k != "resident_bytes"} for a in data["arenas"]]
     elif command.startswith("go-maps"):  # lldb's own breakpoints copy a page of text: what is
