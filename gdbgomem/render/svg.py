@@ -17,7 +17,7 @@ Piece = Tuple[int, str, str]
 
 
 def _svg(width: int, height: int, body: List[str], label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    return (f'<svg width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">' + "".join(body) + "</svg>")
 
 
