@@ -34,7 +34,9 @@ def table(table_id: str, headers: Sequence[str], rows, caption: str = "", keys: 
     out = [f'<table id="{escape(table_id)}">']
     if caption:
         out.append(f"<caption>{escape(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead><tbody>")
+    if any(headers):
+        out.append("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead>")
+    out.append("<tbody>")
     for i, cells in enumerate(rows):
         key = keys[i] if i < len(keys) else None
         attr = f' data-key="{escape(str(key))}"' if key is not None else ""
@@ -60,6 +62,11 @@ def legend(items: Sequence[tuple]) -> str:
 def figure(svg: str, tables: str) -> str:
     """A figure with its numbers beside it."""
     return f'<div class="fig"><div class="svg">{svg}</div><div class="nums">{tables}</div></div>'
+
+
+def details(summary: str, body: str) -> str:
+    """Content a reader opens when wanted (a long list), still in the page for search and print."""
+    return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 
 
 def section(section_id: str, title: str, intro: str, body: str) -> str:
@@ -90,7 +97,7 @@ def _titles(sections: Sequence[str]):
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0 24px 40px;color:#222;background:#fff}
 header{border-bottom:1px solid #ccc;margin-bottom:8px}h1{font-size:22px;margin:14px 0 4px}
-nav a{margin-right:14px}h2{font-size:18px;margin:26px 0 4px;border-top:1px solid #ddd;padding-top:10px}
+nav a{margin-right:14px}summary{cursor:pointer;margin:6px 0}h2{font-size:18px;margin:26px 0 4px;border-top:1px solid #ddd;padding-top:10px}
 .intro,.missing{max-width:1100px;color:#444}.missing{color:#a40}
 .fig{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;margin:8px 0}
 .nums{max-height:520px;overflow:auto}

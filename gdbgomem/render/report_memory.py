@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gdbgomem.render.html_page import count, figure, legend, nbytes, section, table
+from gdbgomem.render.html_page import count, details, figure, legend, nbytes, section, table
 from gdbgomem.render.svg import cells_of, page_map, stacked_bars, strip
 from gdbgomem.render.text import hexaddr, humanize
 
@@ -59,7 +59,8 @@ def maps_section(data: dict, on_core: bool) -> str:
                   ["anonymous", nbytes(t["anonymous"])], ["swapped", nbytes(t["swap"])]]
     keys = ["vsz", "rss", "anonymous", "swap"]
     if on_core:
-        total_rows.append(["saved in the core", nbytes(sum(m["saved"] or 0 for m in mappings))])
+        saved = [m["saved"] for m in mappings]  # None where the host cannot tell (lldb on a core)
+        total_rows.append(["saved in the core", nbytes(None if None in saved else sum(saved))])
         keys.append("saved")
     if data.get("kernel"):
         total_rows += [["kernel VmSize", nbytes(data["kernel"]["vm_size"])],
@@ -72,10 +73,10 @@ def maps_section(data: dict, on_core: bool) -> str:
     body = (legend([(css, text) for css, _s, text in ROLE_CLASSES] + [("other", "anonymous, other")])
             + f'<div class="svg">{strip(segments, "every mapping to scale")}</div>'
             + figure(bars, tables)
-            + table("maps-mappings", ["START", "END", "SIZE", inner_name.upper(), "PERMS", "ROLE"],
+            + details(f"every mapping ({len(mappings)})", table("maps-mappings", ["START", "END", "SIZE", inner_name.upper(), "PERMS", "ROLE"],
                     [[hexaddr(m["start"]), hexaddr(m["end"]), nbytes(m["size"]), nbytes(inner(m)), m["perms"],
                       m["role"] + (f" ({m['path']})" if m["path"] and not m["path"].startswith("[") else "")]
-                     for m in mappings], keys=[m["start"] for m in mappings]))
+                     for m in mappings], keys=[m["start"] for m in mappings])))
     intro = (f"Every mapping in address order, each as wide as its share of the {humanize(t['vsz'])} of address "
              f"space (the gaps between mappings are left out); the darker lower half is its {inner_name}. "
              + ("A core keeps no resident counts: the inner measure is what the core saved." if on_core else ""))

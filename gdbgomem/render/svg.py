@@ -68,7 +68,7 @@ def cells_of(kinds: str, pages_per_cell: int, order: str) -> str:
 def page_map(rows: Sequence[Tuple[str, str]], classes: dict, columns: int, label: str) -> str:
     """Page maps of several ranges (label, cells), `columns` cells a line, one rectangle per run
     of equal cells in a line; a cell whose kind has no class is left blank."""
-    cell_w, cell_h, gap, left = 6, 10, 8, 150
+    cell_w, cell_h, gap, left = 5, 10, 8, 150
     body, y = [], 0
     for name, cells in rows:
         body.append(f'<text x="{left - 6}" y="{y + 9}" text-anchor="end" class="t mono">{escape(name)}</text>')

@@ -4,12 +4,14 @@ numbers are the ones the commands print as JSON in the same session (the same st
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Tuple
 
+import jsonschema
 import pytest
 
 from devtools import browser, fixtures, hostrun
@@ -201,9 +203,15 @@ def test_offline_report_is_the_standalone_hosts(running, go_version, name, tmp_p
 
 def test_errors_are_one_line_and_help_works(running, go_version, tmp_path):
     s = subject(running, "goroutines", go_version)
-    commands = [f"go-report {tmp_path}/no/such/dir/r.html", f"go-report {tmp_path}", "go-report --help", "go-report"]
+    commands = [f"go-report {tmp_path}/no/such/dir/r.html", f"go-report {tmp_path}", "go-report --help", "go-report",
+                f"go-report {tmp_path}/r.html --json"]
+    schema = json.loads((fixtures.ROOT / "docs" / "schema" / "go-report.json").read_text())
     for host in ("gdb", "lldb"):
         out = hostrun.run_host(host, commands, pid=s.fixture.pid)
+        written = hostrun.json_of(out[4])
+        jsonschema.validate(written, schema)
+        assert written["path"] == str(tmp_path / "r.html") and written["missing"] == {}
+        assert written["bytes"] == (tmp_path / "r.html").stat().st_size > 0
         said = [" ".join(line[line.index("gdbgomem:"):] for line in out[i].splitlines() if "gdbgomem:" in line)
                 for i in range(4)]  # lldb puts "error: " first
         assert said[0] == f"gdbgomem: go-report: cannot write {tmp_path}/no/such/dir/r.html: no directory " \
