@@ -70,6 +70,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                            "looked for where gdb looks: /usr/lib/debug/.build-id/ and the .gnu_debuglink name")
     core.add_argument("words", nargs="*", default=[], metavar="-- COMMAND [ARGS]",
                       help="one command to run, after --, e.g. -- go-goroutines --json")
+    report = sub.add_parser("report", help="write the HTML report of a core dump (go-report) without a debugger",
+                            description="gdbgomem report BINARY CORE -o FILE: one self-contained HTML page of the "
+                                        "core (go-report FILE in gdb and lldb does the same on a live process).")
+    report.add_argument("binary", help="the program's executable")
+    report.add_argument("core", help="the core dump")
+    report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
+    report.add_argument("--debug-file", metavar="FILE", help="the executable's separate debug file")
     argv = list(sys.argv[1:] if argv is None else argv)
     command: List[str] = []
     if "--" in argv:  # the command and its own options, never taken for gdbgomem's
@@ -83,6 +90,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(lldbinit_text())
         return 0
     from gdbgomem.hosts import standalone
+    if args.command == "report":
+        return standalone.main(args.binary, args.core, ["go-report", args.output], args.debug_file)
     return standalone.main(args.binary, args.core, command or args.words, args.debug_file)
 
 

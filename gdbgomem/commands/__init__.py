@@ -15,6 +15,7 @@ from gdbgomem.commands.info import InfoCommand
 from gdbgomem.commands.maps import MapsCommand
 from gdbgomem.commands.offheap import OffHeapCommand
 from gdbgomem.commands.pages import PagesCommand
+from gdbgomem.commands.report import ReportCommand
 from gdbgomem.commands.roots import PathCommand, RootsCommand
 from gdbgomem.commands.spans import SpanCommand, SpansCommand
 from gdbgomem.commands.stacks import BacktraceCommand, StackCommand
@@ -39,5 +40,5 @@ class HelpCommand(Command):
 COMMANDS: List[Command] = [
     InfoCommand(), GoroutinesCommand(), GoroutineCommand(), ThreadsCommand(), StackCommand(), BacktraceCommand(),
     HeapCommand(), SpansCommand(), SpanCommand(), ArenasCommand(), PagesCommand(), SizeClassesCommand(),
-    OffHeapCommand(), MapsCommand(), TypesCommand(), RootsCommand(), PathCommand(), HelpCommand(),
+    OffHeapCommand(), MapsCommand(), TypesCommand(), RootsCommand(), PathCommand(), ReportCommand(), HelpCommand(),
 ]

@@ -31,6 +31,16 @@ def listing(rt: GoRuntime) -> List[Goroutine]:
     return goroutines
 
 
+def longest_waits(rt: GoRuntime, n: int) -> List[dict]:
+    """The n goroutines waiting longest, as go-goroutines --json shows them: those whose wait
+    began first (g.waitsince, which only the GC stamps), so a core, which has no "now", can
+    rank them too."""
+    stamped = sorted((g for g in listing(rt) if g.waitsince and g.status in ("waiting", "syscall")),
+                     key=lambda g: g.waitsince)[:n]
+    locate_code(rt, stamped)
+    return [goroutine_json(rt, g) for g in stamped]
+
+
 def status_cell(g: Goroutine) -> Styled:
     style = f"status.{g.status}" if g.status in ("running", "runnable", "syscall", "waiting", "dead") \
         else "status.other"

@@ -165,7 +165,7 @@ def select(rt: GoRuntime, g: Goroutine) -> Report:
 
 def _frame_pointers(g: Goroutine, frames: List[Frame]) -> List[int]:
     """g.sched.bp, then the frame pointer of each of the first frames (a Go function with a frame
-    saves its caller's rbp just below its return address, at sp + frame size - 16): the innermost
+    saves its caller's rbp just below its return address, at sp + size_on_stack - 16): the innermost
     one's where lldb finds a frame by rbp from the start (no DWARF, or g.sched.bp is not its own,
     as in a system call), a later one's where lldb first needs rbp further up."""
     found = [g.sched_bp] + [f.sp + f.size_on_stack - 16 for f in frames

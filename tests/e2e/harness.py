@@ -132,13 +132,18 @@ class Subject:
             assert self.core.exists(), f"gcore wrote no core: {out[len(commands) - 1][-2000:]}"
         return Look(host, False, self.fixture, outputs, _tasks(outputs[TASKS[host]]), self.build_kind)
 
-    def _core_look(self, host: str) -> Look:
+    def core_file(self) -> Path:
+        """The core of exactly what gdb's live look saw, written by that look if need be."""
         if self.core is None or not self.core.exists():  # never written, or deleted for another release's
             self._looks.pop(("gdb", False), None)
-        live = self.look("gdb")  # writes the core of exactly what it saw
-        out = hostrun.run_host(host, self.commands, binary=self.fixture.binary, core=self.core)
-        return Look(host, True, self.fixture, {c: out[i] for i, c in enumerate(self.commands)}, live.tasks,
-                    self.build_kind)
+        self.look("gdb")
+        return self.core
+
+    def _core_look(self, host: str) -> Look:
+        core = self.core_file()
+        out = hostrun.run_host(host, self.commands, binary=self.fixture.binary, core=core)
+        return Look(host, True, self.fixture, {c: out[i] for i, c in enumerate(self.commands)},
+                    self.look("gdb").tasks, self.build_kind)
 
 
 _SUBJECTS: Dict[Tuple[str, str, str], Subject] = {}
