@@ -119,7 +119,7 @@ def _bitmap_bits(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _Mem
         if kind == "arena bitmap":
             regions.append(_arena_bitmap_regions(rt, span, words))
         else:
-            parts = span_parts(rt, span)
+            parts = span_parts(span)
             regions.append([(span.base + span.bytes - parts.inline_marks - parts.heap_bits, nbytes)])
     flat = [r for span_regions in regions for r in span_regions]
     blobs = rt.target.read_many(flat)

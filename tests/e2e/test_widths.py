@@ -30,7 +30,7 @@ def heap_text_commands(truth: dict) -> list:
     return ["go-heap", "go-spans", "go-spans --summary", "go-sizeclasses", "go-arenas", "go-arenas --map",
             "go-pages", f"go-span {sample}", f"go-span {sample} --bytes 64",
             f"go-pages --level 4 --chunk {chunk_probes(truth)[0]}", "go-spans --state free", "go-maps",
-            "go-offheap"]
+            "go-offheap", "go-types", "go-roots", f"go-path {sample}"]
 
 
 COMMANDS = {"goroutines": goroutines_text_commands, "heap": heap_text_commands}
