@@ -8,6 +8,8 @@ place where any failure becomes the one line a user reads, for every host.
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import shlex
 import traceback
 from dataclasses import dataclass
@@ -123,3 +125,28 @@ def positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text}")
     return value
+
+
+def writable_path(command: str, path: str, example: str) -> str:
+    """The absolute path of a file a command will write, or the one-line reason it cannot be
+    written: checked before the work that fills it, and again by the write itself."""
+    full = os.path.abspath(os.path.expanduser(path))
+    folder = os.path.dirname(full)
+    if os.path.isdir(full):
+        raise GoMemError(f"{command}: {full} is a directory", f"give a file name, such as {example}")
+    if not os.path.isdir(folder):
+        raise GoMemError(f"{command}: cannot write {full}: no directory {folder}", "give a path in an existing directory")
+    if not os.access(folder, os.W_OK) or (os.path.exists(full) and not os.access(full, os.W_OK)):
+        raise GoMemError(f"{command}: cannot write {full}: permission denied", "give a path you can write")
+    return full
+
+
+def numpy_function(command: str, module: str, name: str) -> Callable:
+    """A function of a runtime module built on numpy, imported only when a command needs it, so
+    that every other command works in a debugger whose Python cannot import numpy."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise GoMemError(f"{command} needs numpy, which this Python cannot import ({exc})",
+                         "install numpy for the debugger's Python: bash scripts/setup.sh does it in .venv") from None
+

@@ -4,10 +4,8 @@ disagree and nothing is decoded twice. Read-only, like every command: only FILE 
 
 from __future__ import annotations
 
-import os
-
 from gdbgomem.commands.arenas import ArenasCommand
-from gdbgomem.commands.base import Command
+from gdbgomem.commands.base import Command, writable_path
 from gdbgomem.commands.goroutines import GoroutinesCommand, longest_waits
 from gdbgomem.commands.info import InfoCommand
 from gdbgomem.commands.maps import MapsCommand
@@ -57,20 +55,6 @@ def gather(rt) -> dict:
     return got
 
 
-def writable(path: str) -> str:
-    """The absolute path, or the one-line reason it cannot be written (checked before the
-    work of gathering, and again by the write itself)."""
-    full = os.path.abspath(os.path.expanduser(path))
-    folder = os.path.dirname(full)
-    if os.path.isdir(full):
-        raise GoMemError(f"go-report: {full} is a directory", "give a file name, such as report.html")
-    if not os.path.isdir(folder):
-        raise GoMemError(f"go-report: cannot write {full}: no directory {folder}", "give a path in an existing directory")
-    if not os.access(folder, os.W_OK) or (os.path.exists(full) and not os.access(full, os.W_OK)):
-        raise GoMemError(f"go-report: cannot write {full}: permission denied", "give a path you can write")
-    return full
-
-
 class ReportCommand(Command):
     name = "go-report"
     summary = "write one self-contained HTML report: process map, arenas, spans, goroutines, MemStats, types"
@@ -87,7 +71,7 @@ class ReportCommand(Command):
         parser.add_argument("file", metavar="FILE", help="the HTML file to write (overwritten)")
 
     def run(self, rt, args):
-        path = writable(args.file)
+        path = writable_path(self.name, args.file, "report.html")
         gathered = gather(rt)
         info = gathered["info"]
         target = (f"core of pid {info['pid']}" if rt.target.is_core else f"pid {info['pid']}") \

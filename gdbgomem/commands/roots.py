@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.commands.base import Command, numpy_function, positive_int, writable_path
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.abi_types import MALLOC_HEADER
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 
-NUMPY_HINT = "install numpy for the debugger's Python: bash scripts/setup.sh does it in .venv"
-
-
 def _retention(rt, command: str):
-    """numpy is imported only here, so that every other command works without it."""
-    try:
-        from gdbgomem.runtime.retention import retention
-    except ImportError as exc:
-        raise GoMemError(f"{command} needs numpy, which this Python cannot import ({exc})", NUMPY_HINT) from None
-    return retention(rt)
+    return numpy_function(command, "gdbgomem.runtime.retention", "retention")(rt)
 
 
 def _root_json(hold) -> dict:
@@ -51,13 +43,14 @@ class RootsCommand(Command):
     def run(self, rt, args):
         from gdbgomem.runtime.heap_walk import SHARED
         from gdbgomem.runtime.retention import fill_reachable
+        pprof = writable_path(self.name, args.pprof, "retained.pb.gz") if args.pprof else None
         r = _retention(rt, self.name)
         shown = r.holds if not args.top else r.holds[:args.top]
         for hold in shown:
             fill_reachable(r, hold)
         shared = r.owner == SHARED
         reached = r.graph.reached
-        written = _write_pprof(rt, r, args.pprof) if args.pprof else None
+        written = _write_pprof(rt, r, pprof) if pprof else None
         report = Report({"roots": [_root_json(h) for h in (shown if not args.json else r.holds)],
                          "shared": {"objects": int(shared.sum()), "bytes": int(r.slot_bytes[shared].sum())},
                          "reachable": {"objects": int(reached.sum()), "bytes": int(r.slot_bytes[reached].sum())},

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from gdbgomem.commands.base import Command, positive_int
-from gdbgomem.errors import GoMemError
+from gdbgomem.commands.base import Command, numpy_function, positive_int
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import humanize
 
@@ -28,7 +27,7 @@ class TypesCommand(Command):
                             help="rows to show (0: all; JSON always has all)")
 
     def run(self, rt, args):
-        census = _census(rt)
+        census = numpy_function(self.name, "gdbgomem.runtime.object_types", "type_census")(rt)
         graph, live, garbage = census.graph, census.live, census.garbage
         stacks = [r for r in graph.roots if r.kind == "stack"]
         data = {
@@ -64,13 +63,3 @@ class TypesCommand(Command):
             report.add(Styled(f"{graph.dangling} pointers of live objects lead into no allocated object "
                               "(counted, not followed)", "warning"))
         return report
-
-
-def _census(rt):
-    """numpy is imported only here, so that every other command works without it."""
-    try:
-        from gdbgomem.runtime.object_types import type_census
-    except ImportError as exc:
-        raise GoMemError(f"go-types needs numpy, which this Python cannot import ({exc})",
-                         "install numpy for the debugger's Python: bash scripts/setup.sh does it in .venv") from None
-    return type_census(rt)

@@ -108,22 +108,29 @@ def _build_mask(rt: GoRuntime, typ: int, mask: List[bool], at: int, budget: List
             mask[at + i * step:at + (i + 1) * step] = first
         return True
     if kind == KIND_STRUCT:
-        struct_type, field = rt.layout("internal/abi.StructType"), rt.layout("internal/abi.StructField")
-        raw = rt.target.try_read(typ + struct_type.offset("Fields"), 16)
-        if raw is None:
+        fields = _struct_fields(rt, typ)
+        if fields is None:
             return False
-        fields, count = struct.unpack("<QQ", raw)
-        table = rt.target.try_read(fields, count * field.size) if count <= MAX_STRUCT_FIELDS else None
-        if table is None:
-            return False
-        for i in range(count):
-            ftyp = struct.unpack_from("<Q", table, i * field.size + field.offset("Typ"))[0]
-            offset = struct.unpack_from("<Q", table, i * field.size + field.offset("Offset"))[0]
+        for _name, ftyp, offset in fields:
             # a field without pointers may sit at any offset; one with pointers is word-aligned
             if offset >= size or not _build_mask(rt, ftyp, mask, at + offset // 8, budget):
                 return False
         return True
     return False
+
+
+def _struct_fields(rt: GoRuntime, typ: int) -> Optional[List[Tuple[int, int, int]]]:
+    """(address of the name, type, offset) of each field of an abi.StructType."""
+    struct_type, field = rt.layout("internal/abi.StructType"), rt.layout("internal/abi.StructField")
+    raw = rt.target.try_read(typ + struct_type.offset("Fields"), 16)
+    if raw is None:
+        return None
+    fields, count = struct.unpack("<QQ", raw)
+    table = rt.target.try_read(fields, count * field.size) if count <= MAX_STRUCT_FIELDS else None
+    if table is None:
+        return None
+    word = lambda i, name: struct.unpack_from("<Q", table, i * field.size + field.offset(name))[0]  # noqa: E731
+    return [(word(i, "Name"), word(i, "Typ"), word(i, "Offset")) for i in range(count)]
 
 
 def type_name(rt: GoRuntime, typ: int) -> Optional[str]:
@@ -192,20 +199,8 @@ def field_path(rt: GoRuntime, typ: int, offset: int) -> str:
 
 def _field_at(rt: GoRuntime, typ: int, offset: int) -> Optional[Tuple[str, int, int]]:
     """(name, type, offset within it) of the struct field holding offset."""
-    struct_type, field = rt.layout("internal/abi.StructType"), rt.layout("internal/abi.StructField")
-    raw = rt.target.try_read(typ + struct_type.offset("Fields"), 16)
-    if raw is None:
-        return None
-    fields, count = struct.unpack("<QQ", raw)
-    table = rt.target.try_read(fields, count * field.size) if count <= MAX_STRUCT_FIELDS else None
-    if table is None:
-        return None
-    for i in range(count):
-        at = i * field.size
-        ftyp = struct.unpack_from("<Q", table, at + field.offset("Typ"))[0]
-        start = struct.unpack_from("<Q", table, at + field.offset("Offset"))[0]
+    for i, (name, ftyp, start) in enumerate(_struct_fields(rt, typ) or []):
         head = _type_head(rt, ftyp)
         if head is not None and start <= offset < start + head[0]:
-            name_bytes = struct.unpack_from("<Q", table, at + field.offset("Name"))[0]
-            return _read_name(rt, name_bytes) or f"field{i}", ftyp, offset - start
+            return _read_name(rt, name) or f"field{i}", ftyp, offset - start
     return None
