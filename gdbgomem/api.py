@@ -70,7 +70,7 @@ class GoProgram:
     def types(self):
         """Objects and bytes per type, marked from the roots: TypeCensus.live and .garbage
         (needs numpy)."""
-        from gdbgomem.runtime.object_types import type_census
+        from gdbgomem.runtime.heapgraph.types import type_census
         return type_census(self.rt)
 
 

@@ -9,7 +9,7 @@ from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 
 def _retention(rt, command: str):
-    return numpy_function(command, "gdbgomem.runtime.retention", "retention")(rt)
+    return numpy_function(command, "gdbgomem.runtime.heapgraph.retention", "retention")(rt)
 
 
 def _root_json(hold) -> dict:
@@ -41,8 +41,8 @@ class RootsCommand(Command):
                                  "are owner -> type -> ... -> type: go tool pprof -top FILE, or -http")
 
     def run(self, rt, args):
-        from gdbgomem.runtime.heap_walk import SHARED
-        from gdbgomem.runtime.retention import fill_reachable
+        from gdbgomem.runtime.heapgraph.walk import SHARED
+        from gdbgomem.runtime.heapgraph.retention import fill_reachable
         pprof = writable_path(self.name, args.pprof, "retained.pb.gz") if args.pprof else None
         r = _retention(rt, self.name)
         shown = r.holds if not args.top else r.holds[:args.top]
@@ -78,8 +78,8 @@ def _write_pprof(rt, r, path: str) -> dict:
     "(shared by several roots)"."""
     import numpy as np
     from gdbgomem.render.pprof import Profile
-    from gdbgomem.runtime.object_types import type_keys
-    from gdbgomem.runtime.retention import type_chains
+    from gdbgomem.runtime.heapgraph.types import type_keys
+    from gdbgomem.runtime.heapgraph.retention import type_chains
     keys, label = type_keys(rt, r.graph)
     chains = type_chains(r, keys)
     live = np.flatnonzero(chains.chain >= 0)
@@ -124,8 +124,8 @@ class PathCommand(Command):
 
     def run(self, rt, args):
         import numpy as np
-        from gdbgomem.runtime.object_types import TypeNames
-        from gdbgomem.runtime.retention import chain_to
+        from gdbgomem.runtime.heapgraph.types import TypeNames
+        from gdbgomem.runtime.heapgraph.retention import chain_to
         address = rt.address_of(args.address)
         r = _retention(rt, self.name)
         slots = r.graph.slots

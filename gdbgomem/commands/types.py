@@ -27,7 +27,7 @@ class TypesCommand(Command):
                             help="rows to show (0: all; JSON always has all)")
 
     def run(self, rt, args):
-        census = numpy_function(self.name, "gdbgomem.runtime.object_types", "type_census")(rt)
+        census = numpy_function(self.name, "gdbgomem.runtime.heapgraph.types", "type_census")(rt)
         graph, live, garbage = census.graph, census.live, census.garbage
         stacks = [r for r in graph.roots if r.kind == "stack"]
         data = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdbgomem.runtime.heap_graph import _mark
-from gdbgomem.runtime.heap_slots import HeapSlots
-from gdbgomem.runtime.heap_walk import SHARED, owners, reach
-from gdbgomem.runtime.roots import RootWords
+from gdbgomem.runtime.heapgraph.graph import _mark
+from gdbgomem.runtime.heapgraph.slots import HeapSlots
+from gdbgomem.runtime.heapgraph.walk import SHARED, owners, reach
+from gdbgomem.runtime.heapgraph.roots import RootWords
 
 
 def table() -> HeapSlots:

@@ -12,9 +12,9 @@ import numpy as np
 
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.heap_graph import HeapGraph, heap_graph
-from gdbgomem.runtime.heap_walk import reach, owners
-from gdbgomem.runtime.root_units import RootUnit, root_units
+from gdbgomem.runtime.heapgraph.graph import HeapGraph, heap_graph
+from gdbgomem.runtime.heapgraph.walk import reach, owners
+from gdbgomem.runtime.heapgraph.root_units import RootUnit, root_units
 
 
 @dataclass

@@ -4,7 +4,7 @@ Every allocated slot is a node; every pointer word of an allocated object that l
 an allocated slot (interior pointers included) is an edge. Edges are kept as one sorted
 array (compressed rows), and marking is a breadth-first walk over whole frontiers with
 numpy, so a heap of millions of objects costs a few array passes per level, and a cyclic
-or corrupt graph ends (heap_walk). A precise pointer that lands in the heap's
+or corrupt graph ends (walk.py). A precise pointer that lands in the heap's
 spans but not in an allocated slot is counted as dangling, never followed.
 """
 
@@ -17,10 +17,10 @@ import numpy as np
 
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.heap_pointers import HeapPointers, heap_pointers
-from gdbgomem.runtime.heap_slots import HeapSlots, heap_slots
-from gdbgomem.runtime.heap_walk import reach
-from gdbgomem.runtime.roots import RootWords, all_roots
+from gdbgomem.runtime.heapgraph.pointers import HeapPointers, heap_pointers
+from gdbgomem.runtime.heapgraph.slots import HeapSlots, heap_slots
+from gdbgomem.runtime.heapgraph.walk import reach
+from gdbgomem.runtime.heapgraph.roots import RootWords, all_roots
 
 
 @dataclass

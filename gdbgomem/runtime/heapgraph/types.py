@@ -17,7 +17,7 @@ import numpy as np
 
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.heap_graph import HeapGraph, heap_graph
+from gdbgomem.runtime.heapgraph.graph import HeapGraph, heap_graph
 from gdbgomem.runtime.abi_types import MALLOC_HEADER, type_name
 
 

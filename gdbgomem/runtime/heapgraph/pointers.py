@@ -19,7 +19,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 import numpy as np
 
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.heap_slots import HeapSlots
+from gdbgomem.runtime.heapgraph.slots import HeapSlots
 from gdbgomem.runtime.manifest import HEAP_ARENA_BYTES
 from gdbgomem.runtime.abi_types import type_pointer_mask
 from gdbgomem.runtime.objects import arena_of

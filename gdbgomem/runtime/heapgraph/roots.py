@@ -6,7 +6,7 @@ markroot sees them (mgcmark.go).
     pointers: precise;
   - goroutine stacks, frame by frame from the goroutine's stack pointer (the thread's
     register while it runs, its saved sp otherwise): the words the compiler's stack maps
-    say hold live pointers (stack_maps). A frame without maps, the innermost frame of a
+    say hold live pointers (stack_maps.py). A frame without maps, the innermost frame of a
     running goroutine and a frame interrupted by asynchronous preemption are scanned word
     by word (as the GC does for the last two), and said to be.
 Finalizers and other specials are not roots yet.
@@ -22,7 +22,7 @@ import numpy as np
 
 from gdbgomem.runtime.goroutines import decoded_goroutines
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.stack_maps import frame_pointer_offsets
+from gdbgomem.runtime.heapgraph.stack_maps import frame_pointer_offsets
 from gdbgomem.runtime.stack_view import stack_of_goroutine
 from gdbgomem.runtime.threads import attach_threads, thread_of_goroutine
 

@@ -12,8 +12,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.heap_graph import HeapGraph
-from gdbgomem.runtime.roots import RootWords
+from gdbgomem.runtime.heapgraph.graph import HeapGraph
+from gdbgomem.runtime.heapgraph.roots import RootWords
 
 
 @dataclass
