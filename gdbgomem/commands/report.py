@@ -11,6 +11,7 @@ from gdbgomem.commands.info import InfoCommand
 from gdbgomem.commands.maps import MapsCommand
 from gdbgomem.commands.offheap import OffHeapCommand
 from gdbgomem.commands.pages import PagesCommand
+from gdbgomem.commands.roots import RootsCommand
 from gdbgomem.commands.spans import SpansCommand
 from gdbgomem.commands.stacks import BacktraceCommand
 from gdbgomem.commands.types import TypesCommand
@@ -20,6 +21,7 @@ from gdbgomem.render.report import Report
 from gdbgomem.render.text import humanize
 
 LONGEST_WAITS = 15
+ROOTS_SHOWN = 20
 
 
 def command_json(rt, command: Command, *argv: str):
@@ -43,7 +45,8 @@ def gather(rt) -> dict:
            "pages": command_json(rt, PagesCommand(), "--level", "0"),
            "spans": command_json(rt, SpansCommand(), "--summary"),
            "offheap": command_json(rt, OffHeapCommand()),
-           "types": command_json(rt, TypesCommand())}
+           "types": command_json(rt, TypesCommand()),
+           "roots": command_json(rt, RootsCommand(), "--top", str(ROOTS_SHOWN))}
     try:
         got["longest"] = longest_waits(rt, LONGEST_WAITS)
     except GoMemError as exc:
@@ -57,13 +60,13 @@ def gather(rt) -> dict:
 
 class ReportCommand(Command):
     name = "go-report"
-    summary = "write one self-contained HTML report: process map, arenas, spans, goroutines, MemStats, types"
+    summary = "write one self-contained HTML report: process map, arenas, spans, goroutines, MemStats, types, roots"
     description = ("Write FILE, one HTML page that opens from disk with no network: the process map\n"
                    "to scale (go-maps), heap arenas and the page allocator as page maps (go-arenas\n"
                    "--map, go-pages), span utilization by size class (go-spans --summary),\n"
                    "goroutines by wait reason and identical stacks with the longest waits (go-bt\n"
                    "--all), MemStats beside the off-heap breakdown (go-offheap) and objects per type\n"
-                   "(go-types, needs numpy). Each figure has its numbers in a table beside it, the\n"
+                   "(go-types) and who holds them (go-roots; both need numpy). Each figure has its numbers in a table beside it, the\n"
                    "same numbers those commands print with --json. Large processes are drawn in\n"
                    "aggregate (groups, classes, a page map at a bounded resolution).")
 

@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Union
 
 from gdbgomem.render.html_page import failed, page
 from gdbgomem.render.report_memory import arenas_section, maps_section, offheap_section, spans_section
-from gdbgomem.render.report_program import goroutines_section, header, types_section
+from gdbgomem.render.report_program import goroutines_section, header, roots_section, types_section
 
 Gathered = Dict[str, Union[dict, list, str, None]]  # a command's JSON, or why it could not be had (a str)
 
@@ -28,8 +28,9 @@ def report_html(gathered: Gathered, target: str, on_core: bool) -> str:
     sections: List[str] = []
     for sid, title, needs, draw in SECTIONS:
         sections.append(_section(sid, title, needs, draw, gathered, on_core))
-    types = gathered.get("types")
-    sections.append(types_section(None, types) if isinstance(types, str) else types_section(types, None))
+    for key, draw_data in (("types", types_section), ("roots", roots_section)):
+        got = gathered.get(key)
+        sections.append(draw_data(None, got) if isinstance(got, str) else draw_data(got, None))
     info = gathered.get("info")
     top = header(info, target) if isinstance(info, dict) else ""
     return page(f"gdbgomem report: {target}", top, sections)

@@ -1,5 +1,6 @@
 """The report's header (go-info) and its sections on what the program does: goroutines
-grouped by stack and wait reason (go-goroutines, go-bt --all) and objects per type (go-types).
+grouped by stack and wait reason (go-goroutines, go-bt --all), objects per type (go-types) and
+who holds them (go-roots).
 Goroutines are drawn as groups, never one element each, so 100 000 of them stay a small page."""
 
 from __future__ import annotations
@@ -108,6 +109,28 @@ def types_section(data: Optional[dict], why_not: Optional[str]) -> str:
     intro = ("The heap marked from its roots as the GC marks; objects no root reaches are garbage the next GC frees. "
              "Bytes are slot bytes. Objects whose release keeps no type are grouped by size class.")
     return section("types", "Objects per type", intro, figure(bars, totals + live_table) + dead_table)
+
+
+def roots_section(data: Optional[dict], why_not: Optional[str]) -> str:
+    """Who holds the heap (go-roots): the roots that retain the most, each beside what it reaches."""
+    if data is None:
+        return failed("roots", "Who holds the heap", why_not or "")
+    top = [r for r in data["roots"] if r["reachable_bytes"] is not None]
+    bars = stacked_bars([(r["root"], [(r["retained_bytes"], "used", f"retains {humanize(r['retained_bytes'])}"),
+                                      (max(0, r["reachable_bytes"] - r["retained_bytes"]), "free",
+                                       f"reaches {humanize(r['reachable_bytes'])} in all")])
+                         for r in top], "retained and reachable bytes by root")
+    totals = table("roots-totals", ["", "OBJECTS", "BYTES"],
+                   [["shared by several roots", count(data["shared"]["objects"]), nbytes(data["shared"]["bytes"])],
+                    ["reachable in all", count(data["reachable"]["objects"]), nbytes(data["reachable"]["bytes"])]],
+                   keys=["shared", "reachable"])
+    roots = table("roots-top", ["ROOT", "KIND", "RETAINED", "OBJECTS", "REACHES"],
+                  [[r["root"], r["kind"], nbytes(r["retained_bytes"]), count(r["retained_objects"]),
+                    nbytes(r["reachable_bytes"])] for r in top],
+                  f"top {len(top)} of {len(data['roots']):,} roots by retained bytes", keys=[r["root"] for r in top])
+    intro = ("Each root (a global variable, a goroutine's stack frame) with the heap bytes it retains: what only it "
+             "reaches, which would be garbage if it let go. go-roots --pprof writes the same as a pprof profile.")
+    return section("roots", "Who holds the heap", intro, figure(bars, totals + roots))
 
 
 def _type_name(t: dict) -> str:

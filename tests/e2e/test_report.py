@@ -20,10 +20,10 @@ from tests.e2e.harness import subject
 
 pytestmark = pytest.mark.e2e
 REPORTS = fixtures.CACHE / "e2e-reports"
-SECTIONS = {"maps", "arenas", "spans", "goroutines", "offheap", "types"}
+SECTIONS = {"maps", "arenas", "spans", "goroutines", "offheap", "types", "roots"}
 JSON = ["go-maps --json", "go-arenas --map --json", "go-pages --level 0 --json", "go-spans --summary --json",
         "go-goroutines --limit 1 --json", "go-bt --all --json", "go-offheap --json", "go-types --json",
-        "go-info --json"]
+        "go-info --json", "go-roots --top 20 --json"]
 WHERE = [("gdb", False), ("lldb", False), ("gdb", True), ("lldb", True), ("standalone", True)]
 LOAD_MS = 3000  # what the issue asks of a large process; the fixtures must be far below
 
@@ -162,6 +162,17 @@ def test_memstats_are_go_offheap(report):
     structures = report.json["go-offheap --json"]["structures"]
     shown = report.page.values("offheap-structures", 1)
     assert shown == {k: structures[k] for k in shown}
+
+
+def test_roots_are_go_roots(report):
+    roots = report.json["go-roots --top 20 --json"]
+    totals = report.page.tables["roots-totals"]
+    assert [totals["shared"][2].value, totals["reachable"][2].value] == [roots["shared"]["bytes"],
+                                                                         roots["reachable"]["bytes"]]
+    top = list(report.page.tables["roots-top"].values())
+    assert len(top) == min(20, len(roots["roots"])) > 0
+    assert [(r[2].value, r[3].value, r[4].value) for r in top] == [
+        (r["retained_bytes"], r["retained_objects"], r["reachable_bytes"]) for r in roots["roots"][:len(top)]]
 
 
 def test_types_are_go_types(report):
