@@ -25,6 +25,14 @@ JSON = ["go-maps --json", "go-arenas --map --json", "go-pages --level 0 --json",
         "go-goroutines --limit 1 --json", "go-bt --all --json", "go-offheap --json", "go-types --json",
         "go-info --json", "go-roots --top 20 --json"]
 WHERE = [("gdb", False), ("lldb", False), ("gdb", True), ("lldb", True), ("standalone", True)]
+# between the oldest and the newest release: one report of each fixture live, one on a core offline
+BETWEEN = {("heap", "gdb", False), ("goroutines", "gdb", False), ("heap", "standalone", True)}
+
+
+def BETWEEN_RELEASES(params) -> bool:  # noqa: N802 (read by tests/e2e/conftest.py)
+    return "report" not in params or params["report"] in BETWEEN
+
+
 LOAD_MS = 3000  # what the issue asks of a large process; the fixtures must be far below
 
 

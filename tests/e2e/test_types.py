@@ -12,6 +12,14 @@ from devtools import fixtures, hostrun
 from tests.e2e.harness import BUILDS, HOSTS, subject
 
 pytestmark = pytest.mark.e2e
+# between the oldest and the newest release: each host once, live and on a core, debug and stripped
+BETWEEN = {("gdb", "debug", False), ("lldb", "debug", True), ("standalone", "stripped", True)}
+
+
+def BETWEEN_RELEASES(params) -> bool:  # noqa: N802 (read by tests/e2e/conftest.py)
+    return "h" not in params or params["h"] in BETWEEN
+
+
 LOOKS = [(host, build, core) for build in BUILDS for host in HOSTS for core in (False, True)
          if not (host == "standalone" and not core)]
 
