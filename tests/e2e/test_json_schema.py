@@ -10,9 +10,17 @@ import pytest
 
 from devtools.fixtures import ROOT
 from tests.e2e.harness import BUILDS, HOSTS, subject
+from tests.e2e.test_types import BETWEEN
 
 pytestmark = pytest.mark.e2e
 SCHEMAS = ROOT / "docs" / "schema"
+
+
+def BETWEEN_RELEASES(params) -> bool:  # noqa: N802 (read by tests/e2e/conftest.py)
+    """The owners fixture's looks on the releases between the oldest and the newest: those its own
+    tests take there (test_types.BETWEEN)."""
+    return params.get("fixture_name") != "owners" or (params.get("host"), params.get("build")) in {
+        (host, build) for host, build, _core in BETWEEN}
 
 
 def schema_of(command: str) -> dict:
