@@ -13,6 +13,7 @@ from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import CORRUPT, RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, decoded_goroutines, find_goroutine, locate_code
+from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import MAX_STACK_BYTES
 from gdbgomem.runtime.goruntime import GoRuntime
@@ -112,28 +113,39 @@ class RowEncoder:
             encoded = self._tails[key] = json.dumps(fields, separators=(",", ":"))[1:-1]
             return encoded
 
-    def row(self, g: Goroutine) -> str:
-        null = "null"
-        sp, lo, hi, since = g.sp, g.stack_lo, g.stack_hi, g.waitsince
-        waited = waited_ns(g, self.now)
-        corrupt = "{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))
-        return (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or null},'
-                f'"waited_ns":{null if waited is None else waited},'
-                f'"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
-                f'"stack_used":{hi - sp if lo <= sp <= hi else null},"sp":{sp},"pc":{g.pc},'
-                f'"parent_goid":{null if g.parent_goid is None else g.parent_goid},'
-                f'"m_id":{null if g.m_id is None else g.m_id},'
-                f'"thread_id":{null if g.thread_id is None else g.thread_id},'
-                f'"labels":{self.labels(g)},"corrupt":{corrupt},{self.tail(g)}}}')
-
     def labels(self, g: Goroutine) -> str:
         if not g.labels_address:
             return "{}"
         return json.dumps(goroutine_labels(self.rt, g.labels_address), separators=(",", ":"))
 
     def rows(self, goroutines: List[Goroutine]) -> RawJsonArray:
-        row = self.row
-        return RawJsonArray([row(g) for g in goroutines])
+        """One loop with everything inlined: at 100 000 rows each call or property saved counts."""
+        out = RawJsonArray()
+        append, tails, tail, labels = out.append, self._tails, self.tail, self.labels
+        now = self.now
+        waiting = ("waiting", "syscall")
+        for g in goroutines:
+            lo, hi, since = g.stack_lo, g.stack_hi, g.waitsince
+            if g.live_sp is not None:
+                sp, pc = g.live_sp, g.live_pc
+            elif g.status_code == G_SYSCALL and g.syscall_sp:
+                sp, pc = g.syscall_sp, g.syscall_pc
+            else:
+                sp, pc = g.sched_sp, g.sched_pc
+            waited = "null" if not since or now is None or g.status not in waiting else max(0, now - since)
+            key = (g.status, g.status_code, g.scan, g.wait_reason, g.function, g.user_function, g.user_file,
+                   g.user_line, g.startpc, g.gopc, g.goid == 1, bool(g.lockedm))
+            fixed = tails.get(key) or tail(g)
+            append(f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or "null"},'
+                   f'"waited_ns":{waited},"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
+                   f'"stack_used":{hi - sp if lo <= sp <= hi else "null"},"sp":{sp},"pc":{pc},'
+                   f'"parent_goid":{"null" if g.parent_goid is None else g.parent_goid},'
+                   f'"m_id":{"null" if g.m_id is None else g.m_id},'
+                   f'"thread_id":{"null" if g.thread_id is None else g.thread_id},'
+                   f'"labels":{labels(g) if g.labels_address else "{}"},'
+                   f'"corrupt":{"{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))},'
+                   f'{fixed}}}')
+        return out
 
 
 class TextRows:
@@ -191,6 +203,9 @@ class TextRows:
                 row.append(_labels_text(self.rt, g) if g.labels_address else "-")
             rows.append(row)
         return rows
+
+
+_DEAD = (G_DEAD, G_DEAD_EXTRA)  # Goroutine.is_dead, inlined in loops over every goroutine
 
 
 def _matches(rt: GoRuntime, g: Goroutine, args) -> bool:
@@ -265,11 +280,16 @@ class GoroutinesCommand(Command):
         everything = listing(rt)
         if args.func:
             locate_code(rt, everything)
-        chosen = [g for g in everything if _matches(rt, g, args)]
+        if args.label or args.status or args.wait or args.func:
+            chosen = [g for g in everything if _matches(rt, g, args)]
+        else:  # the common case, without a call per goroutine
+            chosen = everything if args.all else [g for g in everything if g.status_code not in _DEAD]
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = chosen[:limit] if limit else chosen
         locate_code(rt, shown)
-        totals = Counter(status_key(g.status) for g in chosen)
+        totals: Counter = Counter()
+        for status, count in Counter(g.status for g in chosen).items():  # status_key once per status
+            totals[status_key(status)] += count
         data = {"goroutines": RowEncoder(rt).rows(shown) if args.json else [],
                 "total": len(chosen), "shown": len(shown), "by_status": dict(totals),
                 "allglen": len(everything)}

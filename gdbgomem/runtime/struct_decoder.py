@@ -68,3 +68,11 @@ class StructDecoder:
             return values + self._tail if self._tail else values
         named = dict(zip(self.names, values))
         return tuple(named.get(name) for name in self._requested)
+
+    def ordered_unpacker(self):
+        """A function of (data) -> decode_ordered(data) for data known to hold a whole record:
+        for loops over many records, it skips the length check and, where it can, every
+        Python-level step around the unpack."""
+        if self._tail == ():
+            return self._struct.unpack_from
+        return self.decode_ordered
