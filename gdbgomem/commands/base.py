@@ -8,8 +8,10 @@ place where any failure becomes the one line a user reads, for every host.
 from __future__ import annotations
 
 import argparse
+import gc
 import shlex
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
@@ -82,8 +84,25 @@ def execute(command: Command, argument_string: str, get_runtime: Callable[[], Go
     if command.needs_go:  # go-help needs no program, and no debugger target either
         rt = get_runtime()
         rt.check(need_process=command.needs_process)
-    report = command.run(rt, args)
-    return render_json(report) if args.json else render_text(report, color, width)
+    with _collector_paused():
+        report = command.run(rt, args)
+        return render_json(report) if args.json else render_text(report, color, width)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while a command runs: a listing creates a few
+    objects per goroutine, none of them in cycles, and at 100 000 goroutines the collector's
+    passes over them cost a fifth of the command. Reference counting still frees them; a
+    cycle waits for the next collection after the command."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True)

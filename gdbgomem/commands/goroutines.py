@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import CORRUPT, RawJsonArray, Report, Styled, Table, fields_table
+from gdbgomem.render.report import CORRUPT, Column, RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, decoded_goroutines, find_goroutine, locate_code
 from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL
@@ -175,7 +175,7 @@ class TextRows:
                 else (g.user_function or "-")
             made = created_by(self.rt, g)
             cells = self._places[key] = (
-                status_cell(g), Styled(g.function or "-", "function"), where,
+                status_cell(g), g.function or "-", where,
                 f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-")
         return cells
 
@@ -191,18 +191,31 @@ class TextRows:
             text = self._waits[key] = f"{g.wait_reason}, {_duration(key[1] * 1_000_000)}"
         return text
 
-    def rows(self, goroutines: List[Goroutine], labeled: bool) -> List[list]:
-        rows, size = [], self.size
+    def columns(self, goroutines: List[Goroutine], labeled: bool) -> List[Column]:
+        """The table's columns: a tuple of texts per row in one loop, turned into columns at
+        once; styles only where they differ from cell to cell (status, a corrupt size)."""
+        rows, statuses, corrupt = [], [], False
+        append, add_status, place, wait, size = rows.append, statuses.append, self.place, self.wait, self.size
         for g in goroutines:
-            status, function, where, made = self.place(g)
-            lo, hi, sp = g.stack_lo, g.stack_hi, g.sp
-            row = [g.goid, status, self.wait(g), f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
-                   Styled(hexaddr(lo), "address"), size(hi - lo) if 0 <= hi - lo <= MAX_STACK_BYTES else CORRUPT,
-                   size(hi - sp) if lo <= sp <= hi else "-", function, where, made]
+            status, function, where, made = place(g)
+            lo, hi = g.stack_lo, g.stack_hi
+            if g.live_sp is not None:
+                sp = g.live_sp
+            else:
+                sp = g.syscall_sp if g.status_code == G_SYSCALL and g.syscall_sp else g.sched_sp
+            whole = 0 <= hi - lo <= MAX_STACK_BYTES
+            corrupt = corrupt or not whole
+            add_status(status)
+            row = (str(g.goid), status.text, wait(g), f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
+                   f"0x{lo:x}", size(hi - lo) if whole else CORRUPT.text, size(hi - sp) if lo <= sp <= hi else "-",
+                   function, where, made)
             if labeled:
-                row.append(_labels_text(self.rt, g) if g.labels_address else "-")
-            rows.append(row)
-        return rows
+                row += (_labels_text(self.rt, g) if g.labels_address else "-",)
+            append(row)
+        texts = [list(column) for column in zip(*rows)] if rows else [[] for _ in range(10 + labeled)]
+        sizes = [CORRUPT.style if t == CORRUPT.text else None for t in texts[5]] if corrupt else None
+        styles = [None, [s.style for s in statuses], None, None, "address", sizes, None, "function", None, None]
+        return [Column(t, s) for t, s in zip(texts, styles + [None])]
 
 
 _DEAD = (G_DEAD, G_DEAD_EXTRA)  # Goroutine.is_dead, inlined in loops over every goroutine
@@ -299,7 +312,7 @@ class GoroutinesCommand(Command):
         labeled = any(g.labels_address for g in shown)  # a LABELS column only where some have labels
         report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
                           "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []),
-                         TextRows(rt).rows(shown, labeled), drop_order=NARROW_DROPS))
+                         [], drop_order=NARROW_DROPS, columns=TextRows(rt).columns(shown, labeled)))
         if len(shown) < len(chosen):
             report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [g.goid for g in shown if g.flaws]

@@ -36,8 +36,18 @@ Cell = Union[str, int, None, Styled]
 CORRUPT = Styled("corrupt", "warning")
 
 
+class Column(NamedTuple):
+    """A table column given whole, for listings of 100 000 rows: no cell objects, one list of
+    texts, and one style for every cell (or None) or a list of them (None for plain)."""
+
+    texts: List[str]
+    styles: Union[None, str, List[Optional[str]]] = None
+
+
 @dataclass
 class Table:
+    """Given row by row (rows), or column by column (columns, one per header; rows then empty)."""
+
     headers: Sequence[str]
     rows: List[Sequence[Cell]]
     align: Optional[Sequence[str]] = None  # per column: "left" or "right"
@@ -45,6 +55,7 @@ class Table:
     # headers of the columns left out, in this order, while the table cannot fit even with its cells cut
     drop_order: Sequence[str] = ()
     cut_front: Sequence[str] = ()  # headers of columns whose cells keep their end when cut (file paths)
+    columns: Optional[List[Column]] = None
 
 
 def fields_table(fields: Sequence[Sequence[Cell]], headers: Sequence[str] = ("", "")) -> Table:
