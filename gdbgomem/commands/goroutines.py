@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 from collections import Counter
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
@@ -119,9 +119,12 @@ class RowEncoder:
         return json.dumps(goroutine_labels(self.rt, g.labels_address), separators=(",", ":"))
 
     def rows(self, goroutines: List[Goroutine]) -> RawJsonArray:
+        """The rows, made as the output is written (RawJsonArray)."""
+        return RawJsonArray(self._rows(goroutines))
+
+    def _rows(self, goroutines: List[Goroutine]) -> Iterator[str]:
         """One loop with everything inlined: at 100 000 rows each call or property saved counts."""
-        out = RawJsonArray()
-        append, tails, tail, labels = out.append, self._tails, self.tail, self.labels
+        tails, tail, labels = self._tails, self.tail, self.labels
         now = self.now
         waiting = ("waiting", "syscall")
         for g in goroutines:
@@ -136,7 +139,7 @@ class RowEncoder:
             key = (g.status, g.status_code, g.scan, g.wait_reason, g.function, g.user_function, g.user_file,
                    g.user_line, g.startpc, g.gopc, g.goid == 1, bool(g.lockedm))
             fixed = tails.get(key) or tail(g)
-            append(f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or "null"},'
+            yield (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or "null"},'
                    f'"waited_ns":{waited},"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
                    f'"stack_used":{hi - sp if lo <= sp <= hi else "null"},"sp":{sp},"pc":{pc},'
                    f'"parent_goid":{"null" if g.parent_goid is None else g.parent_goid},'
@@ -145,7 +148,6 @@ class RowEncoder:
                    f'"labels":{labels(g) if g.labels_address else "{}"},'
                    f'"corrupt":{"{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))},'
                    f'{fixed}}}')
-        return out
 
 
 class TextRows:

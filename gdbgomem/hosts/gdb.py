@@ -349,9 +349,9 @@ class GdbCommand(gdb.Command):
                                width=fitted(gdb.parameter("width")))  # `set width N`; unlimited in batch mode
         if outcome.error is not None:
             raise gdb.GdbError(outcome.error)
-        output = outcome.output
-        for start in range(0, len(output), WRITE_CHUNK):
-            gdb.write(output[start:start + WRITE_CHUNK])
+        for piece in outcome.pieces:
+            for start in range(0, len(piece), WRITE_CHUNK):
+                gdb.write(piece[start:start + WRITE_CHUNK])
         gdb.write("\n")
 
 

@@ -145,8 +145,10 @@ def run_command(rt: GoRuntime, words: List[str]) -> bool:
     if outcome.error is not None:
         print(outcome.error, file=sys.stderr)
         return False
-    if outcome.output:
-        print(outcome.output)
+    if any(outcome.pieces):
+        for piece in outcome.pieces:
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     return True
 
 
