@@ -198,8 +198,18 @@ class TextRows:
         once; styles only where they differ from cell to cell (status, a corrupt size)."""
         rows, statuses, corrupt = [], [], False
         append, add_status, place, wait, size = rows.append, statuses.append, self.place, self.wait, self.size
-        for g in goroutines:
-            status, function, where, made = place(g)
+        places, waits, sizes, now, waiting = self._places, self._waits, self._sizes, self.now, ("waiting", "syscall")
+        for g in goroutines:  # place, wait and size inlined where their caches answer
+            status, function, where, made = places.get(
+                (g.status, g.scan, g.wait_reason, g.function, g.user_function, g.user_file, g.user_line, g.gopc,
+                 g.goid == 1)) or place(g)
+            reason, since = g.wait_reason, g.waitsince
+            if not reason:
+                waited = "-"
+            elif not since or now is None or g.status not in waiting:
+                waited = reason
+            else:
+                waited = waits.get((reason, max(0, now - since) // 1_000_000)) or wait(g)
             lo, hi = g.stack_lo, g.stack_hi
             if g.live_sp is not None:
                 sp = g.live_sp
@@ -208,9 +218,9 @@ class TextRows:
             whole = 0 <= hi - lo <= MAX_STACK_BYTES
             corrupt = corrupt or not whole
             add_status(status)
-            row = (str(g.goid), status.text, wait(g), f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
-                   f"0x{lo:x}", size(hi - lo) if whole else CORRUPT.text, size(hi - sp) if lo <= sp <= hi else "-",
-                   function, where, made)
+            row = (str(g.goid), status.text, waited, f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
+                   f"0x{lo:x}", (sizes.get(hi - lo) or size(hi - lo)) if whole else CORRUPT.text,
+                   (sizes.get(hi - sp) or size(hi - sp)) if lo <= sp <= hi else "-", function, where, made)
             if labeled:
                 row += (_labels_text(self.rt, g) if g.labels_address else "-",)
             append(row)
@@ -317,7 +327,7 @@ class GoroutinesCommand(Command):
                          [], drop_order=NARROW_DROPS, columns=TextRows(rt).columns(shown, labeled)))
         if len(shown) < len(chosen):
             report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
-        corrupt = [g.goid for g in shown if g.flaws]
+        corrupt = [g.goid for g in shown if not 0 <= g.stack_hi - g.stack_lo <= MAX_STACK_BYTES]  # g.flaws, inlined
         if corrupt:
             report.add(Styled(f"{len(corrupt)} with a stack that cannot be true (a corrupt core?): go-g "
                               f"{corrupt[0]} says why", "warning"))

@@ -210,21 +210,27 @@ def locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
     them reads the rest of its stack on its own. The walks go through a trie of
     the walks seen before (_Walks), so each goroutine costs a lookup per frame.
     """
-    todo = [g for g in goroutines if not g.located]
-    parked, regions = [], []
-    for g in todo:
-        g.located = True
-        if g.status_code == G_DEAD or not g.sched_pc or g.status == "running":
+    parked, starts, regions = [], [], []
+    for g in goroutines:
+        if g.located:
             continue
-        sp = g.syscall_sp if g.status_code == G_SYSCALL and g.syscall_sp else g.sched_sp
+        g.located = True
+        code = g.status_code
+        if code == G_DEAD or not g.sched_pc or g.status == "running":
+            continue
+        if code == G_SYSCALL and g.syscall_sp:
+            pc, sp = g.syscall_pc, g.syscall_sp
+        else:
+            pc, sp = g.sched_pc, g.sched_sp
         room = g.stack_hi - sp
         parked.append(g)
+        starts.append(pc)
         regions.append((sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
     tops = rt.target.read_many(regions)
     walks = _walks(rt)
-    root, unpack = walks.root, _WORD.unpack_from
-    for g, top in zip(parked, tops):
-        node = root(g.syscall_pc if g.status_code == G_SYSCALL and g.syscall_sp else g.sched_pc)
+    roots, root, unpack = walks.roots, walks.root, _WORD.unpack_from
+    for g, pc, top in zip(parked, starts, tops):
+        node = roots.get(pc) or root(pc)
         g.function = node.function
         if top is None:
             continue
