@@ -538,7 +538,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "profiled": {name: sorted(sc["profiles"]) for name, sc in scenarios.items()},
     }
     if not args.no_write:
-        write_results("offline", args.go, result)
+        # a run of one scenario (--only) has a file of its own, so it does not hide the other's figures
+        write_results(f"offline-{args.only}" if args.only else "offline", args.go, result)
     return 0
 
 
