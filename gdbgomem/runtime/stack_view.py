@@ -127,8 +127,8 @@ def start_of(g: Goroutine, thread: Optional[Thread]) -> Tuple[int, int, str, boo
     the runtime's traceback starts it: its thread's registers while it runs, g.syscallsp in a system
     call (the thread's own frames in the kernel's call sequence above it are not the goroutine's),
     g.sched otherwise."""
-    regs = thread.regs if thread is not None else None
-    if g.status == "running" and regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
+    regs = thread.regs if thread is not None and g.status == "running" else None  # registers only if needed
+    if regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
         return regs.sp, regs.pc, "thread registers", True
     pc, sp = g.saved_position
     return sp, pc, "g.syscallsp" if g.status == "syscall" and g.syscall_sp else "g.sched", False
