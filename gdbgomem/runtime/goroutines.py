@@ -156,7 +156,7 @@ class _Factory:
 
     def make(self, address: int, data: Optional[bytes]) -> Optional[Goroutine]:
         """The goroutine in data (the g's bytes, or None where they could not be read)."""
-        if data is None or len(data) < self.decoder.size:
+        if data is None or len(data) < self.decoder.needed:
             return None
         (lo, hi, guard0, guard1, panic, defer, m, sched_sp, sched_pc, sched_bp, syscall_sp, syscall_pc,
          raw_status, goid, waitsince, waitreason, lockedm, parent_goid, gopc, startpc, labels) = self.unpack(data)

@@ -43,6 +43,7 @@ class StructDecoder:
             cursor = offset + size
             self.names.append(name)
         self._struct = struct.Struct(fmt)
+        self.needed = self._struct.size  # bytes a record must have to decode (the chosen members' end)
         requested = [name for name, _ in members]
         self._requested = requested
         # decode_ordered's fast path: the present members come first, in the order requested,
