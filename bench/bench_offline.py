@@ -13,7 +13,9 @@ resident memory (ru_maxrss of that one process, as GNU time reports it; see meas
 the rusage os.wait4 returns here):
 
   go-heap --json            on the heap core         goals: wall <= 2 s, peak RSS <= 300 MB
-  go-goroutines --json      on the goroutines core   goal:  wall <= 1 s (peak RSS for information)
+  go-goroutines --json      on the goroutines core   goals: wall <= 1 s, peak RSS <= 250 MB (warm),
+                                                     runtime-gdb.py's info goroutines on the same
+                                                     core in gdb (timed inside gdb) / ours >= 15x
 
 each with the layout cache cold (GDBGOMEM_CACHE_DIR a fresh empty directory: DWARF is read) and
 warm (the same directory again, filled by the cold run). For information, the fixed costs: the
@@ -57,9 +59,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_goroutines import check_ours  # noqa: E402
+from bench.bench_goroutines import PEER_COMMAND, TIMED_SNIPPET, check_ours, check_peer  # noqa: E402
 from bench.bench_heap import gdbgomem_diff  # noqa: E402
-from bench.common import TIMEOUT, BenchError, median, tool_versions, write_results  # noqa: E402
+from bench.common import TIMEOUT, BenchError, gdb_run, median, tool_versions, write_results  # noqa: E402
 from devtools import fixtures, hostrun  # noqa: E402
 from gdbgomem import releases  # noqa: E402
 
@@ -71,6 +73,8 @@ DISK_FACTOR = 3  # free space wanted before writing a core: this many times its 
 GOAL_HEAP_WALL_S = 2.0
 GOAL_HEAP_RSS_MB = 300.0
 GOAL_GOROUTINES_WALL_S = 1.0
+GOAL_GOROUTINES_RATIO = 15.0     # issue 9: runtime-gdb.py's info goroutines on the same core in gdb / ours (warm)
+GOAL_GOROUTINES_RSS_MB = 250.0
 HEAP_COMMAND = ["go-heap", "--json"]
 GOROUTINES_COMMAND = ["go-goroutines", "--json"]
 MB = 1 << 20
@@ -225,6 +229,23 @@ def check_goroutines(measured: Measured, truth: dict) -> dict:
     return counts
 
 
+def peer_on_core(workdir: Path, binary: Path, core: Path, go: str) -> dict:
+    """Go's runtime-gdb.py `info goroutines` on the same core in gdb, timed inside gdb as
+    bench_goroutines times it on the live process (the script is sourced untimed)."""
+    snippet, output, result = workdir / "peer.py", workdir / "peer.txt", workdir / "peer.json"
+    for path in (output, result):
+        path.unlink(missing_ok=True)
+    runtime_gdb = fixtures.goroot(go) / "src" / "runtime" / "runtime-gdb.py"
+    snippet.write_text(TIMED_SNIPPET.format(command=PEER_COMMAND, setup=[f"source {runtime_gdb}"], output=str(output),
+                                            result=str(result)))
+    wall, log = gdb_run(["gdb", "-nx", "-batch", str(binary), str(core), "-x", str(snippet)])
+    data = json.loads(result.read_text()) if result.exists() else {"error": log[-3000:]}
+    if "error" in data:
+        raise BenchError(f"runtime-gdb.py {PEER_COMMAND} on the core failed inside gdb: {data['error']}")
+    data["output"] = output.read_text()
+    return data
+
+
 def expected_core_bytes(pid: int) -> int:
     """gcore saves every mapping of the process, the Go heap's reserved address space included:
     the core is about as large as VmSize."""
@@ -327,6 +348,10 @@ def run_scenario(name: str, fixture_args: List[str], words: List[str], check, ar
                 samples[f"{key}_wall_s"].append(m.wall_s)
                 samples[f"{key}_rss_mb"].append(m.rss_mb)
             warm_env = run_env
+            if name == "goroutines":
+                peer = peer_on_core(workdir, fixture.binary, core, args.go)
+                check_peer(peer.pop("output"), check_ours(warm.stdout, truth))
+                samples.setdefault("peer_inside_s", []).append(peer["inside_s"])
             print(f"run {i + 1}/{args.repeat}: {' '.join(words)} cold {cold.wall_s:.2f} s / {cold.rss_mb:.0f} MB, "
                   f"warm {warm.wall_s:.2f} s / {warm.rss_mb:.0f} MB; open only cold {open_cold.wall_s:.2f} s, "
                   f"warm {open_warm.wall_s:.2f} s", flush=True)
@@ -338,6 +363,12 @@ def run_scenario(name: str, fixture_args: List[str], words: List[str], check, ar
             "cold_wall": {"goal": goal_s, "value": med["cold_wall_s"], "pass": med["cold_wall_s"] <= goal_s},
             "warm_wall": {"goal": goal_s, "value": med["warm_wall_s"], "pass": med["warm_wall_s"] <= goal_s},
         }
+        if name == "goroutines":
+            ratio = med["peer_inside_s"] / med["warm_wall_s"]
+            med["ratio_peer_over_warm"] = ratio
+            goals["ratio"] = {"goal": GOAL_GOROUTINES_RATIO, "value": ratio, "pass": ratio >= GOAL_GOROUTINES_RATIO}
+            goals["warm_rss"] = {"goal": GOAL_GOROUTINES_RSS_MB, "value": med["warm_rss_mb"],
+                                 "pass": med["warm_rss_mb"] <= GOAL_GOROUTINES_RSS_MB}
         if name == "heap":
             goals["cold_rss"] = {"goal": GOAL_HEAP_RSS_MB, "value": med["cold_rss_mb"],
                                  "pass": med["cold_rss_mb"] <= GOAL_HEAP_RSS_MB}
@@ -466,8 +497,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                  verdict(goals["warm_rss"]["pass"])),
             ]
         else:
-            rows += [(f"(info) {command}, cold / warm: peak RSS (MB)",
-                      f"{med['cold_rss_mb']:.0f} / {med['warm_rss_mb']:.0f}", "", "")]
+            rows += [
+                (f"{command}, cold / warm: peak RSS (MB)", f"{med['cold_rss_mb']:.0f} / {med['warm_rss_mb']:.0f}",
+                 f"<= {GOAL_GOROUTINES_RSS_MB:g} (warm)", verdict(goals["warm_rss"]["pass"])),
+                ("runtime-gdb.py info goroutines on the same core, inside gdb (s)", f"{med['peer_inside_s']:.3f}",
+                 "", ""),
+                ("ratio runtime-gdb.py / ours (warm wall)", f"{med['ratio_peer_over_warm']:.1f}x",
+                 f">= {GOAL_GOROUTINES_RATIO:g}x", verdict(goals["ratio"]["pass"])),
+            ]
         split = sc["memory_at_exit_warm"]
         rows += [("(info) warm, at exit: RSS = anon + mapped files (MB)",
                   f"{split['exit_rss_mb']:.0f} = {split['exit_anon_mb']:.0f} + {split['exit_file_mb']:.0f}", "", "")]
@@ -491,7 +528,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"nproc": os.cpu_count(), "arch": platform.machine(), "kernel": platform.release()},
         "versions": {**tool_versions(), "gdbgomem_diff_sha256": diff_at_start, "go": go_version},
-        "peer": None,
+        "peer": f"runtime-gdb.py {PEER_COMMAND} on the goroutines core in gdb (timed inside gdb)",
         "repeat": args.repeat,
         "rss_method": rss_method(),
         "bytecode": "cached in a PYTHONPYCACHEPREFIX directory of its own, filled by an untimed run",
@@ -501,7 +538,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "profiled": {name: sorted(sc["profiles"]) for name, sc in scenarios.items()},
     }
     if not args.no_write:
-        write_results("offline", args.go, result)
+        # a run of one scenario (--only) has a file of its own, so it does not hide the other's figures
+        write_results(f"offline-{args.only}" if args.only else "offline", args.go, result)
     return 0
 
 

@@ -6,13 +6,14 @@ import argparse
 import json
 import time
 from collections import Counter
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
-from gdbgomem.render.report import CORRUPT, RawJsonArray, Report, Styled, Table, fields_table
+from gdbgomem.render.report import CORRUPT, Column, RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
 from gdbgomem.runtime.goroutines import Goroutine, decoded_goroutines, find_goroutine, locate_code
+from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import MAX_STACK_BYTES
 from gdbgomem.runtime.goruntime import GoRuntime
@@ -122,28 +123,41 @@ class RowEncoder:
             encoded = self._tails[key] = json.dumps(fields, separators=(",", ":"))[1:-1]
             return encoded
 
-    def row(self, g: Goroutine) -> str:
-        null = "null"
-        sp, lo, hi, since = g.sp, g.stack_lo, g.stack_hi, g.waitsince
-        waited = waited_ns(g, self.now)
-        corrupt = "{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))
-        return (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or null},'
-                f'"waited_ns":{null if waited is None else waited},'
-                f'"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
-                f'"stack_used":{hi - sp if lo <= sp <= hi else null},"sp":{sp},"pc":{g.pc},'
-                f'"parent_goid":{null if g.parent_goid is None else g.parent_goid},'
-                f'"m_id":{null if g.m_id is None else g.m_id},'
-                f'"thread_id":{null if g.thread_id is None else g.thread_id},'
-                f'"labels":{self.labels(g)},"corrupt":{corrupt},{self.tail(g)}}}')
-
     def labels(self, g: Goroutine) -> str:
         if not g.labels_address:
             return "{}"
         return json.dumps(goroutine_labels(self.rt, g.labels_address), separators=(",", ":"))
 
     def rows(self, goroutines: List[Goroutine]) -> RawJsonArray:
-        row = self.row
-        return RawJsonArray([row(g) for g in goroutines])
+        """The rows, made as the output is written (RawJsonArray)."""
+        return RawJsonArray(self._rows(goroutines))
+
+    def _rows(self, goroutines: List[Goroutine]) -> Iterator[str]:
+        """One loop with everything inlined: at 100 000 rows each call or property saved counts."""
+        tails, tail, labels = self._tails, self.tail, self.labels
+        now = self.now
+        waiting = ("waiting", "syscall")
+        for g in goroutines:
+            lo, hi, since = g.stack_lo, g.stack_hi, g.waitsince
+            if g.live_sp is not None:
+                sp, pc = g.live_sp, g.live_pc
+            elif g.status_code == G_SYSCALL and g.syscall_sp:
+                sp, pc = g.syscall_sp, g.syscall_pc
+            else:
+                sp, pc = g.sched_sp, g.sched_pc
+            waited = "null" if not since or now is None or g.status not in waiting else max(0, now - since)
+            key = (g.status, g.status_code, g.scan, g.wait_reason, g.function, g.user_function, g.user_file,
+                   g.user_line, g.startpc, g.gopc, g.goid == 1, bool(g.lockedm))
+            fixed = tails.get(key) or tail(g)
+            yield (f'{{"goid":{g.goid},"g_address":{g.address},"waitsince":{since or "null"},'
+                   f'"waited_ns":{waited},"stack_lo":{lo},"stack_hi":{hi},"stack_size":{hi - lo},'
+                   f'"stack_used":{hi - sp if lo <= sp <= hi else "null"},"sp":{sp},"pc":{pc},'
+                   f'"parent_goid":{"null" if g.parent_goid is None else g.parent_goid},'
+                   f'"m_id":{"null" if g.m_id is None else g.m_id},'
+                   f'"thread_id":{"null" if g.thread_id is None else g.thread_id},'
+                   f'"labels":{labels(g) if g.labels_address else "{}"},'
+                   f'"corrupt":{"{}" if 0 <= hi - lo <= MAX_STACK_BYTES else json.dumps(g.flaws, separators=(",", ":"))},'
+                   f'{fixed}}}')
 
 
 class TextRows:
@@ -173,7 +187,7 @@ class TextRows:
                 else (g.user_function or "-")
             made = created_by(self.rt, g)
             cells = self._places[key] = (
-                status_cell(g), Styled(g.function or "-", "function"), where,
+                status_cell(g), g.function or "-", where,
                 f"{made['function']} {_short(made['file'])}:{made['line']}" if made else "-")
         return cells
 
@@ -189,18 +203,44 @@ class TextRows:
             text = self._waits[key] = f"{g.wait_reason}, {_duration(key[1] * 1_000_000)}"
         return text
 
-    def rows(self, goroutines: List[Goroutine], labeled: bool) -> List[list]:
-        rows, size = [], self.size
-        for g in goroutines:
-            status, function, where, made = self.place(g)
-            lo, hi, sp = g.stack_lo, g.stack_hi, g.sp
-            row = [g.goid, status, self.wait(g), f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
-                   Styled(hexaddr(lo), "address"), size(hi - lo) if 0 <= hi - lo <= MAX_STACK_BYTES else CORRUPT,
-                   size(hi - sp) if lo <= sp <= hi else "-", function, where, made]
+    def columns(self, goroutines: List[Goroutine], labeled: bool) -> List[Column]:
+        """The table's columns: a tuple of texts per row in one loop, turned into columns at
+        once; styles only where they differ from cell to cell (status, a corrupt size)."""
+        rows, statuses, corrupt = [], [], False
+        append, add_status, place, wait, size = rows.append, statuses.append, self.place, self.wait, self.size
+        places, waits, sizes, now, waiting = self._places, self._waits, self._sizes, self.now, ("waiting", "syscall")
+        for g in goroutines:  # place, wait and size inlined where their caches answer
+            status, function, where, made = places.get(
+                (g.status, g.scan, g.wait_reason, g.function, g.user_function, g.user_file, g.user_line, g.gopc,
+                 g.goid == 1)) or place(g)
+            reason, since = g.wait_reason, g.waitsince
+            if not reason:
+                waited = "-"
+            elif not since or now is None or g.status not in waiting:
+                waited = reason
+            else:
+                waited = waits.get((reason, max(0, now - since) // 1_000_000)) or wait(g)
+            lo, hi = g.stack_lo, g.stack_hi
+            if g.live_sp is not None:
+                sp = g.live_sp
+            else:
+                sp = g.syscall_sp if g.status_code == G_SYSCALL and g.syscall_sp else g.sched_sp
+            whole = 0 <= hi - lo <= MAX_STACK_BYTES
+            corrupt = corrupt or not whole
+            add_status(status)
+            row = (str(g.goid), status.text, waited, f"{g.m_id}/{g.thread_id}" if g.m_id is not None else "-",
+                   f"0x{lo:x}", (sizes.get(hi - lo) or size(hi - lo)) if whole else CORRUPT.text,
+                   (sizes.get(hi - sp) or size(hi - sp)) if lo <= sp <= hi else "-", function, where, made)
             if labeled:
-                row.append(_labels_text(self.rt, g) if g.labels_address else "-")
-            rows.append(row)
-        return rows
+                row += (_labels_text(self.rt, g) if g.labels_address else "-",)
+            append(row)
+        texts = [list(column) for column in zip(*rows)] if rows else [[] for _ in range(10 + labeled)]
+        sizes = [CORRUPT.style if t == CORRUPT.text else None for t in texts[5]] if corrupt else None
+        styles = [None, [s.style for s in statuses], None, None, "address", sizes, None, "function", None, None]
+        return [Column(t, s) for t, s in zip(texts, styles + [None])]
+
+
+_DEAD = (G_DEAD, G_DEAD_EXTRA)  # Goroutine.is_dead, inlined in loops over every goroutine
 
 
 def _matches(rt: GoRuntime, g: Goroutine, args) -> bool:
@@ -275,11 +315,16 @@ class GoroutinesCommand(Command):
         everything = listing(rt)
         if args.func:
             locate_code(rt, everything)
-        chosen = [g for g in everything if _matches(rt, g, args)]
+        if args.label or args.status or args.wait or args.func:
+            chosen = [g for g in everything if _matches(rt, g, args)]
+        else:  # the common case, without a call per goroutine
+            chosen = everything if args.all else [g for g in everything if g.status_code not in _DEAD]
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = chosen[:limit] if limit else chosen
         locate_code(rt, shown)
-        totals = Counter(status_key(g.status) for g in chosen)
+        totals: Counter = Counter()
+        for status, count in Counter(g.status for g in chosen).items():  # status_key once per status
+            totals[status_key(status)] += count
         data = {"goroutines": RowEncoder(rt).rows(shown) if args.json else [],
                 "total": len(chosen), "shown": len(shown), "by_status": dict(totals),
                 "allglen": len(everything)}
@@ -289,10 +334,10 @@ class GoroutinesCommand(Command):
         labeled = any(g.labels_address for g in shown)  # a LABELS column only where some have labels
         report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
                           "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []),
-                         TextRows(rt).rows(shown, labeled), drop_order=NARROW_DROPS))
+                         [], drop_order=NARROW_DROPS, columns=TextRows(rt).columns(shown, labeled)))
         if len(shown) < len(chosen):
             report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
-        corrupt = [g.goid for g in shown if g.flaws]
+        corrupt = [g.goid for g in shown if not 0 <= g.stack_hi - g.stack_lo <= MAX_STACK_BYTES]  # g.flaws, inlined
         if corrupt:
             report.add(Styled(f"{len(corrupt)} with a stack that cannot be true (a corrupt core?): go-g "
                               f"{corrupt[0]} says why", "warning"))

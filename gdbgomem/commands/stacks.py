@@ -13,10 +13,11 @@ from gdbgomem.commands.goroutines import created_by, status_key
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, find_goroutine
+from gdbgomem.runtime.goroutines import Goroutine, all_goroutines, decoded_goroutines, find_goroutine, locate_code
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import stack_flaw, stack_flaws
 from gdbgomem.runtime.stack_view import StackView, stack_of_goroutine, stack_of_system
+from gdbgomem.runtime.stack_walks import walk_all
 from gdbgomem.runtime.threads import all_threads, attach_threads, selected_thread, thread_of_goroutine
 from gdbgomem.runtime.unwinder import Frame, shown_frames
 
@@ -221,7 +222,7 @@ class BacktraceCommand(Command):
                                  "wait (status and wait reason), label:KEY (a pprof label's value)")
 
     def run(self, rt, args):
-        goroutines = all_goroutines(rt)
+        goroutines = decoded_goroutines(rt)  # where each one's code is: only to group by user frame
         attach_threads(rt, goroutines)
         if args.all == (args.goid is not None):
             raise GoMemError("go-bt: give a GOID or --all", "see go-bt --help")
@@ -233,19 +234,27 @@ class BacktraceCommand(Command):
             report.add(Styled(f"goroutine {g.goid} [{_state(g)}]:", "heading"))
             report.blocks.extend(frame_lines(frames))
             return report
-        groups: "OrderedDict[str, dict]" = OrderedDict()
-        for g in goroutines:
-            if g.is_dead:
-                continue
-            frames = frames_of(rt, g)
-            key = _group_key(rt, g, args.group)
-            identity = key + "\0" + "\n".join(f"{f.function} {f.file}:{f.line}" for f in frames) \
-                if args.group == "stack" else key  # identical stacks: the frames are part of what is shared
+        groups: "OrderedDict[object, dict]" = OrderedDict()
+        live = [g for g in goroutines if not g.is_dead]
+        if args.group == "user":
+            locate_code(rt, live)
+        keys: dict = {}  # the group key of each distinct state, made once
+        for g, walk in zip(live, walk_all(rt, live, [thread_of_goroutine(rt, g) for g in live])):
+            state = (g.status, g.wait_reason, bool(g.lockedm)) if args.group in ("stack", "wait") else None
+            key = keys.get(state) if state is not None else None
+            if key is None:
+                key = _group_key(rt, g, args.group)
+                if state is not None:
+                    keys[state] = key
+            # identical stacks: the frames are part of what is shared
+            identity = (key, walk.lines) if args.group == "stack" else key
             group = groups.get(identity)
             if group is None:
                 group = groups[identity] = {"key": key, "status": status_key(g.status), "wait_reason": g.wait_reason,
-                                            "goids": [], "frames": frames}
+                                            "goids": [], "walk": walk}
             group["goids"].append(g.goid)
+        for group in groups.values():
+            group["frames"] = group.pop("walk").frames()
         ordered = sorted(groups.values(), key=lambda group: -len(group["goids"]))
         report = Report({"group_by": args.group,
                          "groups": [{"key": v["key"], "count": len(v["goids"]), "goids": v["goids"],

@@ -326,6 +326,11 @@ _color = ColorParameter()
 _debug = DebugParameter()
 
 
+# gdb.write copies what it is given into gdb's own output buffers; tens of megabytes (the JSON
+# of 100 000 goroutines) go through faster a mebibyte at a time than in one piece.
+WRITE_CHUNK = 1 << 20
+
+
 class GdbCommand(gdb.Command):
     """One gdbgomem command as a gdb command; the docstring is set per instance."""
 
@@ -348,7 +353,9 @@ class GdbCommand(gdb.Command):
                                width=fitted(gdb.parameter("width")))  # `set width N`; unlimited in batch mode
         if outcome.error is not None:
             raise gdb.GdbError(outcome.error)
-        gdb.write(outcome.output)
+        for piece in outcome.pieces:
+            for start in range(0, len(piece), WRITE_CHUNK):
+                gdb.write(piece[start:start + WRITE_CHUNK])
         gdb.write("\n")
 
 

@@ -14,7 +14,7 @@ import cmd
 import os
 import shlex
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional
 
 from gdbgomem.commands import COMMANDS
 from gdbgomem.commands.base import run_for_user
@@ -77,15 +77,6 @@ class CoreTarget(Target):
                                       "for the Go heap to be in a core; go-sizeclasses still works")
             raise MemoryReadError(address, size, "the address was not mapped in the process")
         return data
-
-    def read_many(self, regions: Sequence[Tuple[int, int]]) -> List[Optional[bytes]]:
-        """Each region on its own: the core is memory-mapped, so a read costs about a
-        microsecond and merging into windows (which pays off in a debugger) only adds copying."""
-        out: List[Optional[bytes]] = []
-        for address, size in regions:
-            data = self.core.read(address, size, fallback=self._from_binary) if size > 0 and address > 0 else None
-            out.append(data if data is not None and len(data) == size else None)
-        return out
 
     def _from_binary(self, address: int, size: int) -> Optional[bytes]:
         return self.binary.read_file_backed(address - self.bias, size)
@@ -154,8 +145,10 @@ def run_command(rt: GoRuntime, words: List[str]) -> bool:
     if outcome.error is not None:
         print(outcome.error, file=sys.stderr)
         return False
-    if outcome.output:
-        print(outcome.output)
+    if any(outcome.pieces):
+        for piece in outcome.pieces:
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     return True
 
 

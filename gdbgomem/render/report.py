@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 SCHEMA_VERSION = 2  # 2: one name for one thing in every command (docs/json.md)
 
@@ -20,14 +20,20 @@ class Styled(NamedTuple):
         return self.text
 
 
-class RawJsonArray(list):
+class RawJsonArray:
     """A JSON array given as its elements' already-encoded texts, spliced in as is.
 
     For listings of 100 000 rows, where encoding row by row with cached
-    fragments is several times faster than building dicts for json.dumps, and
-    joining once at the end avoids copying tens of megabytes several times.
-    Only allowed as a top-level value of Report.data.
+    fragments is several times faster than building dicts for json.dumps. The
+    texts may come from a generator, made while the output is written (once:
+    render the report once). Only allowed as a top-level value of Report.data.
     """
+
+    def __init__(self, texts: Iterable[str]):
+        self.texts = texts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
 
 
 Cell = Union[str, int, None, Styled]
@@ -36,8 +42,18 @@ Cell = Union[str, int, None, Styled]
 CORRUPT = Styled("corrupt", "warning")
 
 
+class Column(NamedTuple):
+    """A table column given whole, for listings of 100 000 rows: no cell objects, one list of
+    texts, and one style for every cell (or None) or a list of them (None for plain)."""
+
+    texts: List[str]
+    styles: Union[None, str, List[Optional[str]]] = None
+
+
 @dataclass
 class Table:
+    """Given row by row (rows), or column by column (columns, one per header; rows then empty)."""
+
     headers: Sequence[str]
     rows: List[Sequence[Cell]]
     align: Optional[Sequence[str]] = None  # per column: "left" or "right"
@@ -45,6 +61,7 @@ class Table:
     # headers of the columns left out, in this order, while the table cannot fit even with its cells cut
     drop_order: Sequence[str] = ()
     cut_front: Sequence[str] = ()  # headers of columns whose cells keep their end when cut (file paths)
+    columns: Optional[List[Column]] = None
 
 
 def fields_table(fields: Sequence[Sequence[Cell]], headers: Sequence[str] = ("", "")) -> Table:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import List, Optional, Sequence
 
-from gdbgomem.render.report import Styled, Table
+from gdbgomem.render.report import Column, Styled, Table
 from gdbgomem.render.terminal import RESET, STYLE_SGR, UNSAFE, paint, sanitize
 
 GAP = "  "
@@ -43,7 +43,7 @@ def plain(cell) -> str:
 @dataclass(eq=False)
 class _Column:
     header: str
-    cells: list           # as given: str, int, None or Styled
+    styles: Optional[List[Optional[str]]]  # each cell's style name, None for none at all
     texts: List[str]      # as shown: sanitized
     joined: str           # texts joined by tabs, for one-pass checks
     right: bool           # aligned right
@@ -67,25 +67,37 @@ class _Column:
         return self.natural if self.fixed else min(self.natural, LAST_RESORT)
 
 
-def _column(header: str, cells: list, right: bool, cut_front: bool) -> _Column:
+def _given(cells: list) -> Column:
+    """A column of cells (str, int, None or Styled) as texts and styles."""
     texts = [c if type(c) is str else c.text if type(c) is Styled else plain(c) for c in cells]
+    styled = any(type(c) is Styled for c in cells)
+    return Column(texts, [c.style if type(c) is Styled else None for c in cells] if styled else None)
+
+
+def _column(header: str, given: Column, right: bool, cut_front: bool) -> _Column:
+    texts, styles = given
+    if type(styles) is str:
+        styles = [styles] * len(texts)
     joined = "\t".join(texts)
     if UNSAFE.search(joined):
         texts = [sanitize(t) for t in texts]
         joined = "\t".join(texts)
     natural = max(len(header), max(map(len, texts), default=0))
-    return _Column(header, cells, texts, joined, right, cut_front, natural, natural)
+    return _Column(header, styles, texts, joined, right, cut_front, natural, natural)
 
 
 def table_lines(table: Table, color: bool, width: int = 0) -> List[str]:
     """The table's lines, fitted to width columns when width > 0."""
     count = len(table.headers)
-    rows = [list(row) + [""] * (count - len(row)) if len(row) < count else row for row in table.rows]
-    cells = [[row[j] for row in rows] for j in range(count)]
+    given = table.columns
+    if given is None:
+        rows = [list(row) + [""] * (count - len(row)) if len(row) < count else row for row in table.rows]
+        given = [_given([row[j] for row in rows]) for j in range(count)]
     show_headers = any(table.headers)
     align = list(table.align) if table.align else ["left"] * count
     columns = [_column(sanitize(h) if show_headers else "", c, a == "right", h in table.cut_front)
-               for h, c, a in zip(table.headers, cells, align)]
+               for h, c, a in zip(table.headers, given, align)]
+    height = len(columns[0].texts) if columns else 0
     dropped = []
     if width > 0:
         kept = _kept_columns(table, columns, width)
@@ -97,33 +109,44 @@ def table_lines(table: Table, color: bool, width: int = 0) -> List[str]:
         heads = [_cut(c.header, c.width) for c in columns]
         lines.append(_line([paint(h, "heading") if color else h for h in heads], [len(h) for h in heads], columns))
     if table.wrap or any("\n" in c.joined for c in columns):
-        for i in range(len(rows)):
+        for i in range(height):
             lines.extend(_cell_lines(columns, i, color, table.wrap))
     else:
-        padded = [_padded(c, color, last=(j == len(columns) - 1)) for j, c in enumerate(columns)]
-        lines.extend(GAP.join(parts).rstrip() for parts in zip(*padded))
+        # one %-format per line: the padding of plain cells is done by the format, in C
+        fields, texts = [], []
+        for j, column in enumerate(columns):
+            cut = _cut_all(column)
+            if color and column.styles is not None:
+                fields.append("%s")
+                texts.append(_painted(column, cut))
+            else:
+                last = j == len(columns) - 1
+                fields.append("%s" if last and not column.right else f"%{'' if column.right else '-'}{column.width}s")
+                texts.append(cut)
+        line = GAP.join(fields)
+        lines.extend((line % parts).rstrip() for parts in zip(*texts))
     if dropped:
         note = f"(left out to fit {width} columns: {', '.join(dropped)}; --json has every column)"
         lines.extend(paint(part, "muted") if color else part for part in textwrap.wrap(note, width))
     return lines
 
 
-def _padded(column: _Column, color: bool, last: bool) -> List[str]:
-    """A column's cells cut to its width, padded to it (the last column of a left-aligned
-    table needs no padding) and painted: the one-line-per-row path."""
+def _cut_all(column: _Column) -> List[str]:
+    """A column's cells cut to its width: the one-line-per-row path."""
     width, front = column.width, column.cut_front
     texts = column.texts
     if column.natural > width:  # _cut inlined for the common case: 100 000 rows at a narrow width
         keep = max(0, width - len(ELLIPSIS))
         texts = [t if len(t) <= width else _cut(t, width, front) for t in texts] if front or not keep \
             else [t if len(t) <= width else t[:keep] + ELLIPSIS for t in texts]
-    if not color or not any(type(c) is Styled for c in column.cells):
-        if column.right:
-            return [t.rjust(width) for t in texts]
-        return texts if last else [t.ljust(width) for t in texts]
-    out = []
-    for text, cell in zip(texts, column.cells):
-        sgr = STYLE_SGR.get(cell.style) if type(cell) is Styled and text else None
+    return texts
+
+
+def _painted(column: _Column, texts: List[str]) -> List[str]:
+    """Cells padded to the column's width, then painted: colors take no room on screen."""
+    width, out = column.width, []
+    for text, style in zip(texts, column.styles):
+        sgr = STYLE_SGR.get(style) if style and text else None
         pad = " " * (width - len(text))
         shown = f"\x1b[{sgr}m{text}{RESET}" if sgr else text
         out.append(pad + shown if column.right else shown + pad)
@@ -182,8 +205,7 @@ def _pieces(text: str, width: int, wrap: bool, front: bool) -> List[str]:
 def _cell_lines(columns: List[_Column], row: int, color: bool, wrap: bool) -> List[str]:
     """One row as one or more lines: for cells that wrap or hold line breaks."""
     pieces = [_pieces(c.texts[row], c.width, wrap, c.cut_front) for c in columns]
-    styles: List[Optional[str]] = [c.cells[row].style if color and type(c.cells[row]) is Styled else None
-                                   for c in columns]
+    styles: List[Optional[str]] = [c.styles[row] if color and c.styles is not None else None for c in columns]
     out = []
     for k in range(max(map(len, pieces))):
         texts = [p[k] if k < len(p) else "" for p in pieces]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import textwrap
+from itertools import islice
+from typing import List
 
 from gdbgomem.render.report import RawJsonArray, Report, Styled, Table
 from gdbgomem.render.table_text import plain, table_lines
@@ -16,19 +18,32 @@ def render_text(report: Report, color: bool, width: int = 0) -> str:
 
 
 def render_json(report: Report) -> str:
-    parts = ["{"]
+    return "".join(json_pieces(report))
+
+
+PIECE_ROWS = 4096  # rows of a RawJsonArray joined into one piece of json_pieces
+
+
+def json_pieces(report: Report) -> List[str]:
+    """The report's JSON text in pieces (a RawJsonArray's rows a few thousand to a piece), for
+    hosts that write as they go: the rows, made as they are joined, are never all held twice."""
+    parts: List[str] = ["{"]
     for key, value in report.json_object().items():
         if len(parts) > 1:
             parts.append(",")
         parts.append(json.dumps(key) + ":")
         if isinstance(value, RawJsonArray):
-            parts.append("[")
-            parts.append(",".join(value))
+            rows = iter(value)
+            parts.append("[" + ",".join(islice(rows, PIECE_ROWS)))
+            piece = ",".join(islice(rows, PIECE_ROWS))
+            while piece:
+                parts.append("," + piece)
+                piece = ",".join(islice(rows, PIECE_ROWS))
             parts.append("]")
         else:
             parts.append(json.dumps(value, separators=(",", ":")))
     parts.append("}")
-    return "".join(parts)
+    return parts
 
 
 def _block(block, color: bool, width: int) -> str:

@@ -140,7 +140,7 @@ def read_goroutine(rt: GoRuntime, address: int, data: Optional[bytes] = None) ->
     factory = _factory(rt)
     if data is None:
         data = rt.target.try_read(address, factory.decoder.size)
-    return factory.make(address, data) if data is not None else None
+    return factory.make(address, data)
 
 
 class _Factory:
@@ -148,17 +148,18 @@ class _Factory:
 
     def __init__(self, rt: GoRuntime):
         self.decoder = g_decoder(rt)
+        self.unpack = self.decoder.ordered_unpacker()
         self.scan_bit = rt.constant(SCAN_BIT)
         self.rt = rt
         self._status: dict = {}  # code -> name, memoized: looked up once per goroutine
         self._wait: dict = {}
 
-    def make(self, address: int, data: bytes) -> Optional[Goroutine]:
-        values = self.decoder.decode_ordered(data)
-        if values is None:
+    def make(self, address: int, data: Optional[bytes]) -> Optional[Goroutine]:
+        """The goroutine in data (the g's bytes, or None where they could not be read)."""
+        if data is None or len(data) < self.decoder.needed:
             return None
         (lo, hi, guard0, guard1, panic, defer, m, sched_sp, sched_pc, sched_bp, syscall_sp, syscall_pc,
-         raw_status, goid, waitsince, waitreason, lockedm, parent_goid, gopc, startpc, labels) = values
+         raw_status, goid, waitsince, waitreason, lockedm, parent_goid, gopc, startpc, labels) = self.unpack(data)
         raw_status = raw_status or 0
         code = raw_status & ~self.scan_bit
         status = self._status.get(code)
@@ -189,12 +190,7 @@ def decoded_goroutines(rt: GoRuntime) -> List[Goroutine]:
     factory = _factory(rt)
     size = factory.decoder.size
     blobs = rt.target.read_many([(a, size) for a in addresses])
-    out = []
-    for address, blob in zip(addresses, blobs):
-        g = factory.make(address, blob) if blob is not None else None
-        if g is not None:
-            out.append(g)
-    return out
+    return [g for g in map(factory.make, addresses, blobs) if g is not None]
 
 
 @per_stop
@@ -211,47 +207,46 @@ def locate_code(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
     A parked goroutine's saved pc is a return address (runtime.mcall saved it),
     so every pc of the walk is one, and lines are looked up at pc-1. The top
     STACK_TOP_BYTES of each stack are read in bulk; the rare walk that runs past
-    them reads the rest of its stack on its own.
+    them reads the rest of its stack on its own. The walks go through a trie of
+    the walks seen before (_Walks), so each goroutine costs a lookup per frame.
     """
-    todo = [g for g in goroutines if not g.located]
-    for g in todo:
+    parked, starts, regions = [], [], []
+    for g in goroutines:
+        if g.located:
+            continue
         g.located = True
-    parked = [g for g in todo if g.status_code != G_DEAD and g.sched_pc and g.status != "running"]
-    positions = [g.saved_position for g in parked]
-    regions = []
-    for g, (_, sp) in zip(parked, positions):
+        code = g.status_code
+        if code == G_DEAD or not g.sched_pc or g.status == "running":
+            continue
+        if code == G_SYSCALL and g.syscall_sp:
+            pc, sp = g.syscall_pc, g.syscall_sp
+        else:
+            pc, sp = g.sched_pc, g.sched_sp
         room = g.stack_hi - sp
+        parked.append(g)
+        starts.append(pc)
         regions.append((sp, STACK_TOP_BYTES if room > STACK_TOP_BYTES else (room if room > 0 else 0)))
     tops = rt.target.read_many(regions)
-    steps = _step_cache(rt)
-    functions: Dict[int, Optional[str]] = {}
-    function_at, unpack = rt.function_at, _WORD.unpack_from
-    for g, (start_pc, _), top in zip(parked, positions, tops):
-        function = functions.get(start_pc, 0)
-        if function == 0:
-            function = functions[start_pc] = function_at(start_pc)
-        g.function = function
+    walks = _walks(rt)
+    roots, root, unpack = walks.roots, walks.root, _WORD.unpack_from
+    for g, pc, top in zip(parked, starts, tops):
+        node = roots.get(pc) or root(pc)
+        g.function = node.function
         if top is None:
             continue
-        pc, offset, size, frames = start_pc, 0, len(top), 0
-        while frames < MAX_USER_WALK:
-            frames += 1
-            step = steps.get(pc) or steps.fill(pc)
-            if step is _NO_STEP:
-                break
-            user, frame_size, last = step
-            if user is not None:
-                g.user_function, g.user_file, g.user_line = user
-                break
-            offset += frame_size
-            if last:
-                break
+        size = len(top)
+        while node.offset:
+            offset = node.offset
             if offset > size:
                 more = _rest_of_stack(rt, g, size)
                 if more is None or offset > len(more):
+                    node = None
                     break
                 top, size = more, len(more)
             pc = unpack(top, offset - 8)[0]
+            node = node.children.get(pc) or walks.child(node, pc)
+        if node is not None and node.user is not None:
+            g.user_function, g.user_file, g.user_line = node.user
 
 
 def _rest_of_stack(rt: GoRuntime, g: Goroutine, have: int) -> Optional[bytes]:
@@ -262,36 +257,64 @@ def _rest_of_stack(rt: GoRuntime, g: Goroutine, have: int) -> Optional[bytes]:
 
 
 _WORD = struct.Struct("<Q")
-_NO_STEP = (None, 0, True)
 
 
-class _Steps(dict):
-    """return pc -> (its first non-runtime function as (name, file, line) or None, frame size, ends
-    the walk), filled on demand. Inlined calls count: a user function inlined into a runtime
-    one (or the reverse) is seen as the runtime's traceback shows it."""
+class _Node:
+    """A point of a walk from a saved pc: the walk so far is known (its pcs), so where the
+    next return address sits is known too. offset: bytes above the saved sp at which the
+    next return address ends (0: the walk ends here); user: the first non-runtime frame
+    as (name, file, line), where the walk ends on one; children: the next node by the
+    return address read."""
+
+    __slots__ = ("offset", "user", "children", "depth", "function")
+
+    def __init__(self, offset: int, user, depth: int, function: Optional[str] = None):
+        self.offset, self.user, self.depth, self.function = offset, user, depth, function
+        self.children: Dict[int, "_Node"] = {}
+
+
+class _Walks:
+    """The walks to the first non-runtime frame, as a trie from the saved pc through each
+    return address read, filled on demand. Parked goroutines sit at a handful of distinct
+    stacks, so at 100 000 goroutines nearly every step is a dict lookup. Inlined calls
+    count: a user function inlined into a runtime one (or the reverse) is seen as the
+    runtime's traceback shows it."""
 
     def __init__(self, rt: GoRuntime):
-        super().__init__()
+        self.rt = rt
         self.table = rt.pclntab
         self.inline = rt.inline_trees()
+        self.roots: Dict[int, _Node] = {}
 
-    def fill(self, pc: int):
-        result = _NO_STEP
+    def root(self, pc: int) -> _Node:
+        node = self.roots.get(pc)
+        if node is None:
+            node = self.roots[pc] = self._node(pc, 0, 1)
+            node.function = self.rt.function_at(pc)
+        return node
+
+    def child(self, node: _Node, pc: int) -> _Node:
+        made = node.children[pc] = self._node(pc, node.offset, node.depth + 1)
+        return made
+
+    def _node(self, pc: int, offset: int, depth: int) -> _Node:
+        """The walk at pc, offset bytes above the saved sp, its depth-th frame."""
+        if depth > MAX_USER_WALK:
+            return _Node(0, None, depth)
         func = self.table.find_func(pc) if pc else None
-        if func is not None:
-            delta = self.table.sp_delta(func, pc)
-            if delta is not None and delta >= 0:
-                last = bool(func.flag & (FUNC_FLAG_TOPFRAME | FUNC_FLAG_SPWRITE))
-                user = next(((f.function, f.file, f.line) for f in self.inline.logical_frames(func, pc - 1)
-                             if not is_runtime_function(f.function, f.file)), None)
-                result = (user, delta + 8, last)
-        self[pc] = result
-        return result
+        delta = self.table.sp_delta(func, pc) if func is not None else None
+        if delta is None or delta < 0:
+            return _Node(0, None, depth)
+        user = next(((f.function, f.file, f.line) for f in self.inline.logical_frames(func, pc - 1)
+                     if not is_runtime_function(f.function, f.file)), None)
+        if user is not None or func.flag & (FUNC_FLAG_TOPFRAME | FUNC_FLAG_SPWRITE):
+            return _Node(0, user, depth)
+        return _Node(offset + delta + 8, None, depth)
 
 
 @per_binary
-def _step_cache(rt: GoRuntime) -> _Steps:
-    return _Steps(rt)
+def _walks(rt: GoRuntime) -> _Walks:
+    return _Walks(rt)
 
 
 def find_goroutine(rt: GoRuntime, goid: int) -> Goroutine:

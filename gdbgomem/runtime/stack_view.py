@@ -8,7 +8,7 @@ DWARF (runtime.stackGuard, internal/abi.StackSmall, internal/abi.StackBig).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from gdbgomem.errors import GoMemError
 from gdbgomem.runtime.goroutines import Goroutine
@@ -122,16 +122,21 @@ def morestack_verdict(frame_size: int, sp: int, stackguard0: int, rules: GuardRu
                             f"SP-{below} = 0x{lhs:x} {'<=' if take else '>'} stackguard0 0x{stackguard0:x}{preempt}")
 
 
-def stack_of_goroutine(rt: GoRuntime, g: Goroutine, thread: Optional[Thread]) -> StackView:
-    """Where a goroutine's stack is unwound from, as the runtime's traceback does: its thread's
-    registers while it runs, g.syscallsp in a system call (the thread's own frames in the
-    kernel's call sequence above it are not the goroutine's), g.sched otherwise."""
-    regs = thread.regs if thread is not None else None
-    if g.status == "running" and regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
-        return _view(rt, "goroutine", g, thread, regs.sp, regs.pc, "thread registers", True)
+def start_of(g: Goroutine, thread: Optional[Thread]) -> Tuple[int, int, str, bool]:
+    """(sp, pc, where they come from, whether pc is exact) of the walk of a goroutine's stack, as
+    the runtime's traceback starts it: its thread's registers while it runs, g.syscallsp in a system
+    call (the thread's own frames in the kernel's call sequence above it are not the goroutine's),
+    g.sched otherwise."""
+    regs = thread.regs if thread is not None and g.status == "running" else None  # registers only if needed
+    if regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi:
+        return regs.sp, regs.pc, "thread registers", True
     pc, sp = g.saved_position
-    source = "g.syscallsp" if g.status == "syscall" and g.syscall_sp else "g.sched"
-    return _view(rt, "goroutine", g, thread, sp, pc, source, False)
+    return sp, pc, "g.syscallsp" if g.status == "syscall" and g.syscall_sp else "g.sched", False
+
+
+def stack_of_goroutine(rt: GoRuntime, g: Goroutine, thread: Optional[Thread]) -> StackView:
+    sp, pc, source, exact = start_of(g, thread)
+    return _view(rt, "goroutine", g, thread, sp, pc, source, exact)
 
 
 def stack_of_system(rt: GoRuntime, thread: Thread, which: str = "g0") -> StackView:

@@ -43,6 +43,7 @@ class StructDecoder:
             cursor = offset + size
             self.names.append(name)
         self._struct = struct.Struct(fmt)
+        self.needed = self._struct.size  # bytes a record must have to decode (the chosen members' end)
         requested = [name for name, _ in members]
         self._requested = requested
         # decode_ordered's fast path: the present members come first, in the order requested,
@@ -68,3 +69,11 @@ class StructDecoder:
             return values + self._tail if self._tail else values
         named = dict(zip(self.names, values))
         return tuple(named.get(name) for name in self._requested)
+
+    def ordered_unpacker(self):
+        """A function of (data) -> decode_ordered(data) for data known to hold a whole record:
+        for loops over many records, it skips the length check and, where it can, every
+        Python-level step around the unpack."""
+        if self._tail == ():
+            return self._struct.unpack_from
+        return self.decode_ordered

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from gdbgomem.elf.binary import GoBinary
 from gdbgomem.elf.layout import StructLayout
@@ -167,40 +167,40 @@ class Target(ABC):
         """Read many (address, size) regions with few debugger calls.
 
         Regions are sorted and merged into windows (gaps up to MERGE_GAP, at most
-        MAX_WINDOW bytes); a window that cannot be read whole is retried region by
-        region, so one unmapped region costs only itself. The result is in the
-        order of `regions`, None where a region is unreadable.
+        MAX_WINDOW bytes) in one pass; a window that cannot be read whole is retried
+        region by region, so one unmapped region costs only itself. The result is in
+        the order of `regions`, None where a region is unreadable.
         """
         result: List[Optional[bytes]] = [None] * len(regions)
-        order = sorted(range(len(regions)), key=lambda i: regions[i][0])
-        for window_start, window_end, members in _windows(regions, order):
-            data = self.try_read(window_start, window_end - window_start)
-            if data is None and len(members) == 1:
-                continue  # the region itself is unreadable: nothing smaller to retry
-            for i in members:
-                address, size = regions[i]
-                if data is not None:
-                    off = address - window_start
-                    result[i] = data[off:off + size]
-                else:
-                    result[i] = self.try_read(address, size)
+        start = end = 0
+        members: List[int] = []
+        for i in sorted(range(len(regions)), key=regions.__getitem__):
+            address, size = regions[i]
+            if size <= 0 or address <= 0:
+                continue
+            stop = address + size
+            if members and address - end <= MERGE_GAP and (stop <= end or stop - start <= MAX_WINDOW):
+                if stop > end:
+                    end = stop
+                members.append(i)
+                continue
+            if members:
+                self._read_window(regions, start, end, members, result)
+            start, end, members = address, stop, [i]
+        if members:
+            self._read_window(regions, start, end, members, result)
         return result
 
-
-def _windows(regions: Sequence[Tuple[int, int]], order: Iterable[int]):
-    """Group sorted region indexes into (start, end, members) read windows."""
-    start = end = None
-    members: List[int] = []
-    for i in order:
-        address, size = regions[i]
-        if size <= 0 or address <= 0:
-            continue
-        if start is not None and address - end <= MERGE_GAP and max(end, address + size) - start <= MAX_WINDOW:
-            end = max(end, address + size)
-            members.append(i)
-            continue
-        if start is not None:
-            yield start, end, members
-        start, end, members = address, address + size, [i]
-    if start is not None:
-        yield start, end, members
+    def _read_window(self, regions: Sequence[Tuple[int, int]], start: int, end: int, members: List[int],
+                     result: List[Optional[bytes]]) -> None:
+        """One window of read_many: its members' bytes into result."""
+        data = self.try_read(start, end - start)
+        if data is None:
+            if len(members) > 1:  # a hole somewhere: each region on its own
+                for i in members:
+                    result[i] = self.try_read(*regions[i])
+            return
+        for i in members:
+            address, size = regions[i]
+            offset = address - start
+            result[i] = data[offset:offset + size]

@@ -51,7 +51,12 @@ class Thread:
     isextra: bool
     is_m0: bool
     g0_origin: str
-    regs: Optional[ThreadRegs] = None
+    registers: Optional["_Registers"] = None
+
+    @property
+    def regs(self) -> Optional[ThreadRegs]:
+        """The OS thread's registers, read from the host the first time any thread's are wanted."""
+        return self.registers.of(self.procid) if self.registers is not None else None
 
     @property
     def selected(self) -> bool:
@@ -73,13 +78,28 @@ def m_decoder(rt: GoRuntime) -> StructDecoder:
     return StructDecoder(rt.layout("runtime.m"), M_MEMBERS)
 
 
+class _Registers:
+    """Every thread's registers by thread id, asked of the host on first use: in gdb that
+    switches to each thread and makes its newest frame, which costs a few tenths of a second
+    the first time, and a listing of parked goroutines never needs them."""
+
+    def __init__(self, rt: GoRuntime):
+        self.rt = rt
+        self._by_tid: Optional[Dict[int, ThreadRegs]] = None
+
+    def of(self, tid: int) -> Optional[ThreadRegs]:
+        if self._by_tid is None:
+            self._by_tid = {r.tid: r for r in self.rt.target.threads()}
+        return self._by_tid.get(tid)
+
+
 @per_stop
 def all_threads(rt: GoRuntime) -> List[Thread]:
     """Every M from runtime.allm (newest first, as the runtime links them)."""
     decoder = m_decoder(rt)
     m0 = rt.symbol_address("runtime.m0")
     iscgo = _read_bool(rt, "runtime.iscgo")
-    regs_by_tid: Dict[int, ThreadRegs] = {r.tid: r for r in rt.target.threads()}
+    registers = _Registers(rt)
     goids: Dict[int, int] = {}
     out: List[Thread] = []
     seen = set()
@@ -90,12 +110,12 @@ def all_threads(rt: GoRuntime) -> List[Thread]:
         v = decoder.decode(data) if data is not None else None
         if v is None:
             break
-        out.append(_make(rt, address, v, m0, iscgo, regs_by_tid, goids))
+        out.append(_make(rt, address, v, m0, iscgo, registers, goids))
         address = v["alllink"]
     return out
 
 
-def _make(rt, address, v, m0, iscgo, regs_by_tid, goids) -> Thread:
+def _make(rt, address, v, m0, iscgo, registers, goids) -> Thread:
     is_m0 = address == m0
     if is_m0:
         origin = ORIGIN_KERNEL
@@ -111,7 +131,7 @@ def _make(rt, address, v, m0, iscgo, regs_by_tid, goids) -> Thread:
         p_id=_p_id(rt, v["p"]), lockedg_goid=_goid(rt, v["lockedg"], goids),
         spinning=bool(v["spinning"]), blocked=bool(v["blocked"]), incgo=bool(v["incgo"]),
         isextra=bool(v["isextra"]), is_m0=is_m0, g0_origin=origin,
-        regs=regs_by_tid.get(v["procid"]))
+        registers=registers)
 
 
 def _goid(rt: GoRuntime, g_address: Optional[int], cache: Dict[int, int]) -> Optional[int]:
@@ -163,8 +183,7 @@ def attach_threads(rt: GoRuntime, goroutines: List[Goroutine]) -> None:
         if thread is None:
             continue
         g.m_id, g.thread_id = thread.id, thread.procid
-        regs = thread.regs
-        if g.status == "running" and regs is not None and regs.sp is not None \
-                and g.stack_lo <= regs.sp < g.stack_hi and regs.pc:
+        regs = thread.regs if g.status == "running" else None
+        if regs is not None and regs.sp is not None and g.stack_lo <= regs.sp < g.stack_hi and regs.pc:
             g.live_sp, g.live_pc = regs.sp, regs.pc
             g.function = rt.function_at(regs.pc)

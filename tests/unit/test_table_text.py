@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdbgomem.render.report import Report, Styled, Table, fields_table
+from gdbgomem.render.report import RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.table_text import table_lines
 from gdbgomem.render.terminal import fitted, output_width
-from gdbgomem.render.text import render_text
+from gdbgomem.render.text import PIECE_ROWS, json_pieces, render_text
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -122,3 +123,19 @@ def test_when_floors_are_not_enough_text_columns_go_narrower_still():
     lines = table_lines(table, color=False, width=50)
     assert all(len(line) <= 50 for line in lines), lines
     assert "0xc000000000" in lines[1] and lines[1].endswith("123456")
+
+
+def test_json_in_pieces_is_the_json_whole_and_rows_are_made_as_they_are_joined():
+    made = []
+
+    def rows(n):
+        for i in range(n):
+            made.append(i)
+            yield f'{{"n":{i}}}'
+
+    for n in (0, 1, PIECE_ROWS, 2 * PIECE_ROWS + 3):
+        report = Report({"rows": RawJsonArray(rows(n)), "total": n})
+        pieces = json_pieces(report)
+        assert json.loads("".join(pieces)) == {"schema_version": 2, "rows": [{"n": i} for i in range(n)], "total": n}
+        assert len(pieces) >= n // PIECE_ROWS
+    assert len(made) == 2 * PIECE_ROWS + 3 + PIECE_ROWS + 1
