@@ -37,7 +37,7 @@ NULLABLE.update({name: "string" for name in (
     "running_on", "live_counts_unavailable", "manual_use", "wait_reason", "user_function", "user_file", "function",
     "start_function", "file", "type_name", "layout_table", "executable", "manual_owner", "path")})
 NULLABLE.update({"chunk_base": "integer", "alloc_address": "integer"})
-NULLABLE.update({"root": "object", "created_by": "object", "object": "object", "pointer_words": "array",
+NULLABLE.update({"chains": "array", "root": "object", "created_by": "object", "object": "object", "pointer_words": "array",
                  "bytes": "string", "kernel": "object", "prologue": "object", "page_faults": "object",
                  "madvise": "object"})
 COMMANDS = {
@@ -57,7 +57,8 @@ COMMANDS = {
                                                            "go-offheap --json", "go-arenas --explain --json",
                                                            "go-arenas --resident --json"]
         + [f"go-span {s['addr']} --explain --json" for s in truth["samples"]],
-    "owners": lambda truth: ["go-types --json", "go-roots --json", f"go-path {truth['payload_addr']} --json"],
+    "owners": lambda truth: ["go-types --json", "go-roots --json", "go-roots --chains --json",
+                             f"go-path {truth['payload_addr']} --json"],
 }
 
 

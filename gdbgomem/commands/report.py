@@ -46,7 +46,7 @@ def gather(rt) -> dict:
            "spans": command_json(rt, SpansCommand(), "--summary"),
            "offheap": command_json(rt, OffHeapCommand()),
            "types": command_json(rt, TypesCommand()),
-           "roots": command_json(rt, RootsCommand(), "--top", str(ROOTS_SHOWN))}
+           "roots": command_json(rt, RootsCommand(), "--top", str(ROOTS_SHOWN), "--chains")}
     try:
         got["longest"] = longest_waits(rt, LONGEST_WAITS)
     except GoMemError as exc:

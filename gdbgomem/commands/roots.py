@@ -31,11 +31,15 @@ class RootsCommand(Command):
         "JSON: roots [{root, kind (global|stack), goid, precise, retained_objects,\n"
         "retained_bytes, reachable_objects, reachable_bytes}] (reachable: null past --top),\n"
         "shared {objects, bytes}, reachable {objects, bytes}, pprof {path, bytes, samples}\n"
-        "(null without --pprof).")
+        "(null without --pprof), chains [{chain (the owner, then types), objects, bytes}]\n"
+        "(null without --chains).")
 
     def add_arguments(self, parser):
         parser.add_argument("--top", type=positive_int, default=20, metavar="N",
                             help="roots to show and to measure reachable bytes for (0: all)")
+        parser.add_argument("--chains", action="store_true",
+                            help="add the reachable bytes by owner and chain of types (JSON stacks, the flame "
+                                 "graph's data)")
         parser.add_argument("--pprof", metavar="FILE",
                             help="also write a gzipped pprof profile (inuse_objects, inuse_space) whose stacks "
                                  "are owner -> type -> ... -> type: go tool pprof -top FILE, or -http")
@@ -50,11 +54,14 @@ class RootsCommand(Command):
             fill_reachable(r, hold)
         shared = r.owner == SHARED
         reached = r.graph.reached
-        written = _write_pprof(rt, r, pprof) if pprof else None
+        stacks = retained_stacks(rt, r) if pprof or args.chains else []
+        written = _write_pprof(pprof, stacks) if pprof else None
         report = Report({"roots": [_root_json(h) for h in (shown if not args.json else r.holds)],
                          "shared": {"objects": int(shared.sum()), "bytes": int(r.slot_bytes[shared].sum())},
                          "reachable": {"objects": int(reached.sum()), "bytes": int(r.slot_bytes[reached].sum())},
-                         "pprof": written})
+                         "pprof": written,
+                         "chains": [{"chain": st, "objects": n, "bytes": b} for st, n, b in stacks] if args.chains
+                         else None})
         if args.json:
             return report
         rows = [[Styled(h.unit.name, "function"), h.unit.kind, h.retained_bytes, humanize(h.retained_bytes),
@@ -73,13 +80,12 @@ class RootsCommand(Command):
         return report
 
 
-def _write_pprof(rt, r, path: str) -> dict:
-    """Retained memory as pprof samples: one per (owner, chain of types), the owner a root or
-    "(shared by several roots)"."""
+def retained_stacks(rt, r) -> list:
+    """Reachable memory by (owner, chain of types): [(stack from the owner down, objects, bytes)],
+    most bytes first; the owner a root, or "(shared by several roots)"."""
     import numpy as np
-    from gdbgomem.render.pprof import Profile
-    from gdbgomem.runtime.heapgraph.types import type_keys
     from gdbgomem.runtime.heapgraph.retention import type_chains
+    from gdbgomem.runtime.heapgraph.types import type_keys
     keys, label = type_keys(rt, r.graph)
     chains = type_chains(r, keys)
     live = np.flatnonzero(chains.chain >= 0)
@@ -89,22 +95,31 @@ def _write_pprof(rt, r, path: str) -> dict:
     groups, inverse = np.unique(combined, return_inverse=True)
     objects = np.bincount(inverse.ravel(), minlength=len(groups))
     size = np.bincount(inverse.ravel(), weights=r.slot_bytes[live], minlength=len(groups))
-    profile = Profile([("inuse_objects", "count"), ("inuse_space", "bytes")])
+    stacks = []
     for group, n, b in zip(groups.tolist(), objects.tolist(), size.tolist()):
         who, link = divmod(group, len(chains.links))
-        stack = []
-        while link >= 0 and len(stack) < len(chains.links):
+        types = []
+        while link >= 0 and len(types) < len(chains.links):
             link, key = chains.links[link]
-            stack.append(label[key])
+            types.append(label[key])
         root = r.holds[who].unit.name if who < len(r.holds) else "(shared by several roots)"
-        profile.add([root] + stack[::-1], [n, int(b)])
+        stacks.append(([root] + types[::-1], n, int(b)))
+    return sorted(stacks, key=lambda s: (-s[2], s[0]))
+
+
+def _write_pprof(path: str, stacks: list) -> dict:
+    """Retained memory as pprof samples: one per (owner, chain of types)."""
+    from gdbgomem.render.pprof import Profile
+    profile = Profile([("inuse_objects", "count"), ("inuse_space", "bytes")])
+    for stack, n, b in stacks:
+        profile.add(stack, [n, b])
     data = profile.gzipped()
     try:
         with open(path, "wb") as out:
             out.write(data)
     except OSError as exc:
         raise GoMemError(f"go-roots: cannot write {path}: {exc.strerror}", "give a writable path") from None
-    return {"path": path, "bytes": len(data), "samples": len(groups)}
+    return {"path": path, "bytes": len(data), "samples": len(stacks)}
 
 
 class PathCommand(Command):

@@ -111,6 +111,7 @@ td.n{white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}.mono
 .other{fill:#4aa3a3}.used{fill:#2b7bb9}.slots{fill:#9cd}.tail{fill:#e08a1e}.garbage{fill:#c44}
 #goroutines-groups td{white-space:pre}
 .ram{fill:#2b7bb9}.part{fill:#9cd}.noram{fill:#eee}.count{fill:#2b7bb9}
+.flame{fill:#f2a65a;stroke:#fff;stroke-width:.5}
 """
 
 # the page's own load time, for a reader wondering whether the report is too big for the browser

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import List, Optional
 
 from gdbgomem.render.html_page import count, failed, figure, nbytes, section, table
-from gdbgomem.render.svg import stacked_bars
+from gdbgomem.render.svg import flame, stacked_bars
 from gdbgomem.render.text import humanize
 
 GROUPS_SHOWN = 40   # stack groups listed; the rest are summed in one line
 FRAMES_SHOWN = 12   # frames of a group's stack
 TYPES_SHOWN = 30
+FLAME_ROWS = 25     # chains listed beside the flame graph
 
 
 def header(info: dict, target: str) -> str:
@@ -130,7 +131,21 @@ def roots_section(data: Optional[dict], why_not: Optional[str]) -> str:
                   f"top {len(top)} of {len(data['roots']):,} roots by retained bytes", keys=[r["root"] for r in top])
     intro = ("Each root (a global variable, a goroutine's stack frame) with the heap bytes it retains: what only it "
              "reaches, which would be garbage if it let go. go-roots --pprof writes the same as a pprof profile.")
-    return section("roots", "Who holds the heap", intro, figure(bars, totals + roots))
+    return section("roots", "Who holds the heap", intro, figure(bars, totals + roots) + _flame(data.get("chains")))
+
+
+def _flame(stacks: Optional[list]) -> str:
+    """Reachable bytes as a flame graph: each owner on top, the chain of types below it."""
+    if not stacks:
+        return ""
+    svg = flame([(s["chain"], s["bytes"]) for s in stacks], "reachable bytes by owner and chain of types")
+    top = stacks[:FLAME_ROWS]
+    rows = table("roots-stacks", ["OWNER -> TYPES", "OBJECTS", "BYTES"],
+                 [[" -> ".join(s["chain"]), count(s["objects"]), nbytes(s["bytes"])] for s in top],
+                 f"top {len(top)} of {len(stacks):,} chains by bytes", keys=[" -> ".join(s["chain"]) for s in top])
+    return ("<h3>Retained memory as a flame graph</h3><p class=\"intro\">Every reachable object under its owner, "
+            "then the types the pointers to it pass through (a run of one type drawn once); width is bytes.</p>"
+            + figure(svg, rows))
 
 
 def _type_name(t: dict) -> str:

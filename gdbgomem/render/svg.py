@@ -85,3 +85,41 @@ def page_map(rows: Sequence[Tuple[str, str]], classes: dict, columns: int, label
             y += cell_h
         y += gap
     return _svg(left + columns * cell_w + 4, max(y, 1), body, label)
+
+
+FLAME_DEPTH = 24    # rows of a flame graph drawn; deeper chains are summed into their row-24 node
+
+
+def flame(stacks: Sequence[Tuple[Sequence[str], int]], label: str, width: int = 900) -> str:
+    """An icicle flame graph: a stack's first frame on the top row, each frame as wide as the
+    bytes of the stacks that pass through it. Only frames a pixel wide or more are drawn, so
+    the figure stays bounded however many stacks there are."""
+    tree: dict = {}
+    total = 0
+    for frames, value in stacks:
+        total += value
+        node = tree
+        for name in list(frames)[:FLAME_DEPTH]:
+            entry = node.setdefault(name, [0, {}])
+            entry[0] += value
+            node = entry[1]
+    body: List[str] = []
+    rows = [0]
+
+    def draw(node: dict, x: float, depth: int) -> None:
+        for name, (value, children) in sorted(node.items(), key=lambda item: -item[1][0]):
+            w = width * value / (total or 1)
+            if w < 1:
+                break
+            y = depth * ROW_HEIGHT
+            tip = f"{name}: {value:,} bytes"
+            body.append(f'<rect x="{x:.1f}" y="{y}" width="{w - 0.5:.1f}" height="{ROW_HEIGHT - 1}" class="flame">'
+                        f'<title>{escape(tip)}</title></rect>')
+            if w > 40:
+                body.append(f'<text x="{x + 3:.1f}" y="{y + 13}" class="t">{escape(_cut(name, int(w / 7)))}</text>')
+            rows[0] = max(rows[0], depth + 1)
+            draw(children, x, depth + 1)
+            x += w
+
+    draw(tree, 0.0, 0)
+    return _svg(width, rows[0] * ROW_HEIGHT + 2, body, label)

@@ -23,7 +23,7 @@ REPORTS = fixtures.CACHE / "e2e-reports"
 SECTIONS = {"maps", "arenas", "spans", "goroutines", "offheap", "types", "roots"}
 JSON = ["go-maps --json", "go-arenas --map --json", "go-pages --level 0 --json", "go-spans --summary --json",
         "go-goroutines --limit 1 --json", "go-bt --all --json", "go-offheap --json", "go-types --json",
-        "go-info --json", "go-roots --top 20 --json"]
+        "go-info --json", "go-roots --top 20 --chains --json"]
 WHERE = [("gdb", False), ("lldb", False), ("gdb", True), ("lldb", True), ("standalone", True)]
 # between the oldest and the newest release: one report of each fixture live, one on a core offline
 BETWEEN = {("heap", "gdb", False), ("goroutines", "gdb", False), ("heap", "standalone", True)}
@@ -173,7 +173,7 @@ def test_memstats_are_go_offheap(report):
 
 
 def test_roots_are_go_roots(report):
-    roots = report.json["go-roots --top 20 --json"]
+    roots = report.json["go-roots --top 20 --chains --json"]
     totals = report.page.tables["roots-totals"]
     assert [totals["shared"][2].value, totals["reachable"][2].value] == [roots["shared"]["bytes"],
                                                                          roots["reachable"]["bytes"]]
@@ -181,6 +181,11 @@ def test_roots_are_go_roots(report):
     assert len(top) == min(20, len(roots["roots"])) > 0
     assert [(r[2].value, r[3].value, r[4].value) for r in top] == [
         (r["retained_bytes"], r["retained_objects"], r["reachable_bytes"]) for r in roots["roots"][:len(top)]]
+    stacks = report.page.tables["roots-stacks"]
+    assert list(stacks) == [" -> ".join(s["chain"]) for s in roots["chains"][:len(stacks)]] and stacks
+    assert [(r[1].value, r[2].value) for r in stacks.values()] == [
+        (s["objects"], s["bytes"]) for s in roots["chains"][:len(stacks)]]
+    assert sum(s["bytes"] for s in roots["chains"]) == roots["reachable"]["bytes"]
 
 
 def test_types_are_go_types(report):
