@@ -141,11 +141,10 @@ def type_name(rt: GoRuntime, typ: int) -> Optional[str]:
         return None
     name_off = struct.unpack_from("<i", raw, layout.offset("Str"))[0]
     tflag = raw[layout.offset("TFlag")]
-    md = rt.layout("runtime.moduledata")
-    types = rt.target.try_read(rt.global_address("runtime.firstmoduledata") + md.offset("types"), 8)
+    types = rt.moduledata_word("types")
     if types is None:
         return None
-    text = _read_name(rt, struct.unpack("<Q", types)[0] + name_off)
+    text = _read_name(rt, types + name_off)
     if text is None:
         return None
     return text[1:] if tflag & TFLAG_EXTRA_STAR and text.startswith("*") else text

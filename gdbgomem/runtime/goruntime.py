@@ -280,11 +280,21 @@ class GoRuntime:
     @per_binary
     def inline_trees(self) -> InlineTrees:
         """The functions each physical frame runs (inlined calls), with names as the runtime prints them."""
-        md = self.layout("runtime.moduledata")
-        raw = self.target.try_read(self.global_address("runtime.firstmoduledata") + md.offset("gofunc"), 8) \
-            if md.has("gofunc") else None
-        return InlineTrees(self.pclntab, struct.unpack("<Q", raw)[0] if raw else None, self.target.try_read,
+        return InlineTrees(self.pclntab, self.moduledata_word("gofunc"), self.target.try_read,
                            self.constant(FUNC_ID_WRAPPER), self.version[:2] >= NESTED_GENERIC_NAMES)
+
+    def moduledata_word(self, field: str) -> Optional[int]:
+        """A word of runtime.firstmoduledata (gofunc, types, rodata...): fixed once the program has
+        started, so read once; None where this release has no such field or it cannot be read."""
+        key = ("moduledata", field)
+        if key not in self.binary_cache:
+            md = self.layout("runtime.moduledata")
+            raw = self.target.try_read(self.global_address("runtime.firstmoduledata") + md.offset(field), 8) \
+                if md.has(field) else None
+            if raw is None:
+                return None  # not kept: a read that failed may succeed after the next stop
+            self.binary_cache[key] = struct.unpack("<Q", raw)[0]
+        return self.binary_cache[key]
 
     def function_at(self, pc: int) -> Optional[str]:
         """Name of the (physical) function holding pc as the runtime prints it, None outside Go

@@ -17,7 +17,8 @@ def table() -> HeapSlots:
     elemsize = np.array([32, 1024], dtype=np.uint64)
     nelems = np.array([4, 2], dtype=np.uint64)
     return HeapSlots([], base, base + nelems * elemsize, elemsize, np.array([0, 4, 6], dtype=np.int64),
-                     np.array([True, True, False, True, True, True]), np.array([False, False]))
+                     np.array([True, True, False, True, True, True]), np.array([False, False]),
+                     np.array([5, 30], dtype=np.int64))
 
 
 def edges(slots: HeapSlots, pairs):

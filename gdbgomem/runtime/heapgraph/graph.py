@@ -59,15 +59,16 @@ def heap_graph(rt: GoRuntime) -> HeapGraph:
     return HeapGraph(slots, pointers, roots, row_start, target, reached, dangling)
 
 
-def root_slots(slots: HeapSlots, root: RootWords) -> np.ndarray:
-    """The allocated slots a root's words point into."""
+def root_hits(slots: HeapSlots, root: RootWords):
+    """(the allocated slots a root's words point into, the addresses of those words)."""
     hit = slots.slot_of(root.values)
-    hit = hit[hit >= 0]
-    return hit[slots.allocated[hit]]
+    keep = hit >= 0
+    keep[keep] = slots.allocated[hit[keep]]
+    return hit[keep], root.addresses[keep]
 
 
 def _mark(slots: HeapSlots, row_start: np.ndarray, target: np.ndarray, roots: List[RootWords]) -> np.ndarray:
     reached = np.zeros(slots.count, dtype=bool)
-    reach(row_start, target, np.concatenate([root_slots(slots, r) for r in roots] or [np.zeros(0, np.int64)]),
+    reach(row_start, target, np.concatenate([root_hits(slots, r)[0] for r in roots] or [np.zeros(0, np.int64)]),
           reached)
     return reached

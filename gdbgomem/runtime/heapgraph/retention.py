@@ -40,8 +40,7 @@ def retention(rt: GoRuntime) -> Retention:
     units = root_units(rt, graph)
     slots = graph.slots
     slot_bytes = slots.elemsize[slots.span_of_slot(np.arange(slots.count))].astype(np.int64)
-    seeds = np.concatenate([u.slots for u in units] or [np.zeros(0, np.int64)])
-    seed_owner = np.repeat(np.arange(len(units)), [len(u.slots) for u in units]).astype(np.int64)
+    seeds, seed_owner = _seeds(units)
     owner = owners(graph.row_start, graph.target, seeds, seed_owner, slots.count)
     owned = owner >= 0
     count = np.bincount(owner[owned], minlength=len(units))
@@ -52,6 +51,12 @@ def retention(rt: GoRuntime) -> Retention:
     remap[np.array(order, dtype=np.int64)] = np.arange(len(order))
     owner = np.where(owned, remap[np.maximum(owner, 0)], owner)
     return Retention(graph, [holds[i] for i in order], owner, slot_bytes)
+
+
+def _seeds(units: List[RootUnit]):
+    """(every unit's slots, end to end; the index of the unit each came from)."""
+    seeds = np.concatenate([u.slots for u in units] or [np.zeros(0, np.int64)])
+    return seeds, np.repeat(np.arange(len(units)), [len(u.slots) for u in units]).astype(np.int64)
 
 
 def fill_reachable(r: Retention, hold: RootHold) -> None:
@@ -76,8 +81,7 @@ def chain_to(r: Retention, slot: int) -> Optional[Chain]:
     graph = r.graph
     if not graph.reached[slot]:
         return None
-    seeds = np.concatenate([h.unit.slots for h in r.holds] or [np.zeros(0, np.int64)])
-    seed_hold = np.repeat(np.arange(len(r.holds)), [len(h.unit.slots) for h in r.holds])
+    seeds, seed_hold = _seeds([h.unit for h in r.holds])
     reached = np.zeros(graph.slots.count, dtype=bool)
     parent = np.full(graph.slots.count, -1, dtype=np.int64)
     reach(graph.row_start, graph.target, seeds, reached, parent)
@@ -107,7 +111,7 @@ class TypeChains:
 def type_chains(r: Retention, type_key: np.ndarray) -> TypeChains:
     """type_key: int64 per slot, equal for objects that should print as one type."""
     graph = r.graph
-    seeds = np.concatenate([h.unit.slots for h in r.holds] or [np.zeros(0, np.int64)])
+    seeds, _ = _seeds([h.unit for h in r.holds])
     reached = np.zeros(graph.slots.count, dtype=bool)
     parent = np.full(graph.slots.count, -1, dtype=np.int64)
     order: List[Tuple[np.ndarray, bool]] = []

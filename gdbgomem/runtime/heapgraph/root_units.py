@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.heapgraph.graph import HeapGraph
+from gdbgomem.runtime.heapgraph.graph import HeapGraph, root_hits
 from gdbgomem.runtime.heapgraph.roots import RootWords
 
 
@@ -29,7 +29,7 @@ class RootUnit:
 def root_units(rt: GoRuntime, graph: HeapGraph) -> List[RootUnit]:
     units: List[RootUnit] = []
     for root in graph.roots:
-        slots, addresses = _hits(graph, root)
+        slots, addresses = root_hits(graph.slots, root)
         if not len(slots):
             continue
         if root.kind == "global":
@@ -37,13 +37,6 @@ def root_units(rt: GoRuntime, graph: HeapGraph) -> List[RootUnit]:
         else:  # a stack frame's words: one root already
             units.append(RootUnit(root.kind, root.name, root.goid, root.precise, slots, addresses))
     return units
-
-
-def _hits(graph: HeapGraph, root: RootWords):
-    slots = graph.slots.slot_of(root.values)
-    keep = slots >= 0
-    keep[keep] = graph.slots.allocated[slots[keep]]
-    return slots[keep], root.addresses[keep]
 
 
 def _split(root: RootWords, slots: np.ndarray, addresses: np.ndarray, group: np.ndarray,

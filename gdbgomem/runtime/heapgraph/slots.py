@@ -34,6 +34,7 @@ class HeapSlots:
     first: np.ndarray       # int64, per span: the number of its slot 0 (one past the end: total)
     allocated: np.ndarray   # bool, per slot
     noscan: np.ndarray      # bool, per span
+    sizeclass: np.ndarray   # int64, per span (0: a large object)
 
     @property
     def count(self) -> int:
@@ -74,7 +75,8 @@ def heap_slots(rt: GoRuntime) -> HeapSlots:
     elemsize = np.array([s.elemsize for s in spans], dtype=np.uint64)
     allocated = _allocated(rt, spans, nelems, first)
     return HeapSlots(spans, base, base + nelems.astype(np.uint64) * elemsize, elemsize, first, allocated,
-                     np.array([s.noscan for s in spans], dtype=bool))
+                     np.array([s.noscan for s in spans], dtype=bool),
+                     np.array([s.sizeclass for s in spans], dtype=np.int64))
 
 
 def _without_overlaps(spans: List[Span]) -> List[Span]:

@@ -73,16 +73,9 @@ def _offsets(rt: GoRuntime, func: Func, index: int, frame_size: int) -> Optional
     return np.unique(np.array(words + objects, dtype=np.int64))
 
 
-def _gofunc(rt: GoRuntime) -> Optional[int]:
-    md = rt.layout("runtime.moduledata")
-    raw = rt.target.try_read(rt.global_address("runtime.firstmoduledata") + md.offset("gofunc"), 8) \
-        if md.has("gofunc") else None
-    return struct.unpack("<Q", raw)[0] if raw else None
-
-
 def _funcdata(rt: GoRuntime, func: Func, which: int) -> Optional[int]:
     offset = rt.pclntab.funcdata_offset(func, which)
-    base = _gofunc(rt)
+    base = rt.moduledata_word("gofunc")
     return base + offset if offset is not None and base is not None else None
 
 
@@ -113,7 +106,7 @@ def _stack_objects(rt: GoRuntime, func: Func, varp: int, argp: int) -> Optional[
     if count is None or count > MAX_STACK_OBJECTS:
         return None
     table = rt.target.try_read(at + 8, count * STACK_OBJECT_RECORD.size)
-    rodata = _rodata(rt)
+    rodata = rt.moduledata_word("rodata")
     if table is None or rodata is None:
         return None
     words = []
@@ -127,10 +120,3 @@ def _stack_objects(rt: GoRuntime, func: Func, varp: int, argp: int) -> Optional[
         start = varp + off if off < 0 else argp + off
         words += [start + 8 * i for i in range(ptr_bytes // 8) if bits >> i & 1]
     return words
-
-
-@per_binary
-def _rodata(rt: GoRuntime) -> Optional[int]:
-    md = rt.layout("runtime.moduledata")
-    raw = rt.target.try_read(rt.global_address("runtime.firstmoduledata") + md.offset("rodata"), 8)
-    return struct.unpack("<Q", raw)[0] if raw else None

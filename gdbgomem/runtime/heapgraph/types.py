@@ -62,7 +62,7 @@ def tally(rt: GoRuntime, graph: HeapGraph, which: np.ndarray) -> List[TypeRow]:
     span = slots.span_of_slot(ids)
     typ = graph.pointers.slot_type[ids]
     elemsize = slots.elemsize[span]
-    sizeclass = np.array([s.sizeclass for s in slots.spans], dtype=np.int64)
+    sizeclass = slots.sizeclass
     untyped = typ == 0
     # untyped objects group by span class (size class and noscan); typed ones by type and slot size
     spanclass = (2 * sizeclass + slots.noscan)[span[untyped]]
@@ -127,7 +127,7 @@ def type_keys(rt: GoRuntime, graph: HeapGraph) -> Tuple[np.ndarray, Dict[int, st
     minus the span class plus one for untyped objects), and the name of each key in use."""
     slots = graph.slots
     span = slots.span_of_slot(np.arange(slots.count))
-    sizeclass = np.array([s.sizeclass for s in slots.spans], dtype=np.int64)[span]
+    sizeclass = slots.sizeclass[span]
     elemsize = slots.elemsize[span].astype(np.int64)
     typ = graph.pointers.slot_type.astype(np.int64)
     keys = np.where(typ != 0, typ, -(2 * sizeclass + slots.noscan[span] + 1))
