@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from gdbgomem.commands.base import Command, numpy_function, positive_int, writable_path
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.abi_types import MALLOC_HEADER
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize
 
@@ -21,18 +20,21 @@ def _root_json(hold) -> dict:
 
 class RootsCommand(Command):
     name = "go-roots"
-    summary = "roots (globals, goroutine stack frames) ranked by the heap bytes they alone keep alive"
+    summary = "roots (globals, stack frames, finalizers) ranked by the heap bytes they alone keep alive"
     description = (
-        "Each root (a global variable, a goroutine's stack frame) with the heap objects it\n"
-        "retains: those no other root reaches, which would be garbage if it let go (it\n"
-        "dominates them), and, for the roots shown, all it reaches. Objects reached from\n"
-        "several roots are retained by none and counted as shared. Stacks are scanned word\n"
-        "by word (not precise: a stale word keeps its object).\n"
-        "JSON: roots [{root, kind (global|stack), goid, precise, retained_objects,\n"
-        "retained_bytes, reachable_objects, reachable_bytes}] (reachable: null past --top),\n"
-        "shared {objects, bytes}, reachable {objects, bytes}, pprof {path, bytes, samples}\n"
-        "(null without --pprof), chains [{chain (the owner, then types), objects, bytes}]\n"
-        "(null without --chains).")
+        "Each root (a global variable, a goroutine's stack frame, an object's finalizer) with\n"
+        "the heap objects it retains: those no other root reaches, which would be garbage if\n"
+        "it let go (it dominates them), and, for the roots shown, all it reaches. Objects\n"
+        "reached from several roots are retained by none and counted as shared. Frames are\n"
+        "read through the compiler's stack maps; where they say nothing (a running\n"
+        "goroutine's innermost frame, a frame under asyncPreempt) word by word (precise:\n"
+        "false). A finalizer keeps its object and all it reaches (the GC queues the\n"
+        "finalizer instead of freeing them); cleanups and weak handles keep what they hold.\n"
+        "JSON: roots [{root, kind (global|stack|finalizer|runtime), goid, precise,\n"
+        "retained_objects, retained_bytes, reachable_objects, reachable_bytes}] (reachable:\n"
+        "null past --top), shared {objects, bytes}, reachable {objects, bytes}, pprof {path,\n"
+        "bytes, samples} (null without --pprof), chains [{chain (the owner, then types),\n"
+        "objects, bytes}] (null without --chains).")
 
     def add_arguments(self, parser):
         parser.add_argument("--top", type=positive_int, default=20, metavar="N",
@@ -85,8 +87,9 @@ def retained_stacks(rt, r) -> list:
     most bytes first; the owner a root, or "(shared by several roots)"."""
     import numpy as np
     from gdbgomem.runtime.heapgraph.retention import type_chains
+    from gdbgomem.runtime.heapgraph.type_flow import slot_types
     from gdbgomem.runtime.heapgraph.types import type_keys
-    keys, label = type_keys(rt, r.graph)
+    keys, label = type_keys(r.graph, slot_types(rt))
     chains = type_chains(r, keys)
     live = np.flatnonzero(chains.chain >= 0)
     owner = r.owner[live]
@@ -141,8 +144,11 @@ class PathCommand(Command):
         import numpy as np
         from gdbgomem.runtime.heapgraph.types import TypeNames
         from gdbgomem.runtime.heapgraph.retention import chain_to
+        from gdbgomem.runtime.heapgraph.type_flow import slot_types
         address = rt.address_of(args.address)
         r = _retention(rt, self.name)
+        types = slot_types(rt)
+        names = TypeNames(types.plans)
         slots = r.graph.slots
         slot = int(slots.slot_of(np.array([address], dtype=np.uint64))[0])
         if slot < 0 or not slots.allocated[slot]:
@@ -150,12 +156,11 @@ class PathCommand(Command):
                              f"go-span 0x{address:x} says what is there")
         chain = chain_to(r, slot)
         if chain is None:
-            report = Report({"root": None, "path": [_hop(rt, r, TypeNames(rt), slot, None)]})
+            report = Report({"root": None, "path": [_hop(rt, r, types, names, slot, None)]})
             report.add(f"no root reaches the object at {hexaddr(report.data['path'][0]['addr'])}: garbage the next "
                        "GC frees")
             return report
-        names = TypeNames(rt)
-        hops = [_hop(rt, r, names, s, prev) for prev, s in zip([None] + chain.slots[:-1], chain.slots)]
+        hops = [_hop(rt, r, types, names, s, prev) for prev, s in zip([None] + chain.slots[:-1], chain.slots)]
         u = chain.hold.unit
         report = Report({"root": {"root": u.name, "kind": u.kind, "goid": u.goid, "word_address": chain.root_address},
                          "path": hops})
@@ -168,23 +173,23 @@ class PathCommand(Command):
         return report
 
 
-def _hop(rt, r, names, slot: int, previous) -> dict:
+def _hop(rt, r, types, names, slot: int, previous) -> dict:
     import numpy as np
     slots = r.graph.slots
     ids = np.array([slot])
     base, size = int(slots.slot_address(ids)[0]), int(slots.slot_size(ids)[0])
     span = slots.spans[int(slots.span_of_slot(ids)[0])]
-    typ = int(r.graph.pointers.slot_type[slot])
-    row = names.row(typ, size, span.sizeclass, span.noscan)
-    via = _via(rt, r, names, previous, base, size) if previous is not None else None
-    header = MALLOC_HEADER if typ and span.sizeclass else 0  # Go's pointers point past it
+    header = int(types.header_bytes(slots, ids)[0])  # Go's pointers point past a malloc header
+    row = names.row(int(types.key[slot]), size, header, span.sizeclass, span.noscan)
+    via = _via(rt, r, types, names, previous, base, size) if previous is not None else None
     return {"addr": base + header, "type": row.name, "size": size, "via": via}
 
 
-def _via(rt, r, names, parent: int, child_base: int, child_size: int) -> str:
+def _via(rt, r, types, names, parent: int, child_base: int, child_size: int) -> str:
     """Where in the parent object the pointer to the child sits: a field path, an index, or +offset."""
     import numpy as np
     from gdbgomem.runtime.abi_types import field_path
+    from gdbgomem.runtime.heapgraph.type_plans import ADDRESS_MASK
     slots = r.graph.slots
     ids = np.array([parent])
     base, size = int(slots.slot_address(ids)[0]), int(slots.slot_size(ids)[0])
@@ -195,13 +200,12 @@ def _via(rt, r, names, parent: int, child_base: int, child_size: int) -> str:
     hits = np.flatnonzero((words >= child_base) & (words < child_base + child_size))
     if not len(hits):
         return "?"
-    offset = int(hits[0]) * 8
-    typ = int(r.graph.pointers.slot_type[parent])
-    if not typ:
+    header = int(types.header_bytes(slots, ids)[0])
+    offset = int(hits[0]) * 8 - header
+    typ = int(types.key[parent])
+    if not typ or typ & ~ADDRESS_MASK:  # unknown, or one of the runtime's map structures
         return f"+0x{offset:x}"
-    span = slots.spans[int(slots.span_of_slot(ids)[0])]
-    offset -= MALLOC_HEADER if span.sizeclass else 0
     _name, type_size = names.info(typ)
-    if type_size and (size - (MALLOC_HEADER if span.sizeclass else 0)) // type_size >= 2:
+    if type_size and (size - header) // type_size >= 2:
         return f"[{offset // type_size}]" + field_path(rt, typ, offset % type_size)
     return field_path(rt, typ, offset) or "+0x0"

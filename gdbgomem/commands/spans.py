@@ -4,9 +4,10 @@ holding an address, with its pointer words)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Dict, List, Optional
 
-from gdbgomem.commands.base import Command, positive_int
+from gdbgomem.commands.base import Command, numpy_function, positive_int
 from gdbgomem.commands.explain import add_explain_argument, add_explanation, explain_span
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import CORRUPT, Report, Styled, Table, fields_table
@@ -278,6 +279,9 @@ class SpanCommand(Command):
         parser.add_argument("address", metavar="ADDR", help="0x..., a Go symbol or $register, +/- a number")
         parser.add_argument("--bytes", type=positive_int, default=HEXDUMP_DEFAULT, metavar="N",
                             help=f"hexdump at most N bytes of the object (default {HEXDUMP_DEFAULT}, 0 = none)")
+        parser.add_argument("--infer", action="store_true",
+                            help="type an object the runtime keeps no type for through the typed pointers "
+                                 "that reach it (marks the whole heap, as go-types does: seconds on a large heap)")
         add_explain_argument(parser)
 
     def run(self, rt, args):
@@ -300,12 +304,13 @@ class SpanCommand(Command):
             report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
                        f"({span.nelems} x {span.elemsize} B): {_end_part(span, address)}")
             return report
+        inferred = _inferred_type(self.name, rt, obj, args.infer)
         dump_size = min(args.bytes, span.elemsize, HEXDUMP_MAX)
         data = rt.target.try_read(obj.base, dump_size) if dump_size else b""
         object_json = {
             "base": obj.base, "index": obj.index, "offset": obj.offset, "size": span.elemsize,
             "allocated": obj.allocated, "marked": obj.marked, "type_address": obj.type_address,
-            "type_name": obj.type_name,
+            "type_name": obj.type_name or inferred, "type_inferred": inferred is not None,
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
         report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": object_json})
@@ -323,7 +328,9 @@ class SpanCommand(Command):
             ["object", f"#{obj.index} at {hexaddr(obj.base)}, {span.elemsize} B; 0x{address:x} is at offset {obj.offset}"],
             ["allocated", Styled("yes", "status.running") if obj.allocated else Styled("no (free slot)", "warning")],
             ["marked", "yes" if obj.marked else "no"],
-            ["type", f"{obj.type_name or '?'} at {hexaddr(obj.type_address)}" if obj.type_address else "-"],
+            ["type", f"{obj.type_name or '?'} at {hexaddr(obj.type_address)}" if obj.type_address else
+             f"{inferred} (inferred: typed pointers lead to it)" if inferred else
+             "- (--infer types it through the pointers that reach it)" if obj.allocated else "-"],
             ["pointer bits", obj.pointer_source],
             ["pointer words", pointer_words_text(pointers, span.elemsize // 8)],
         ]
@@ -338,3 +345,13 @@ class SpanCommand(Command):
         if explained:
             add_explanation(report, explained)
         return report
+
+
+def _inferred_type(command: str, rt, obj, compute: bool):
+    """The type propagation gives an allocated object the runtime keeps no type for: from this
+    stop's analysis when a command made one already, or made now with --infer (numpy)."""
+    if obj.type_address is not None or not obj.allocated:
+        return None
+    if not compute and "gdbgomem.runtime.heapgraph.type_flow" not in sys.modules:
+        return None  # nothing could have been computed yet: no need to import numpy
+    return numpy_function(command, "gdbgomem.runtime.heapgraph.type_flow", "inferred_type_name")(rt, obj.base, compute)

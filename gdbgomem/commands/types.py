@@ -16,11 +16,15 @@ class TypesCommand(Command):
         "reached, per type.\n"
         "Allocated objects no root reaches are garbage the next GC frees: counted apart.\n"
         "Types come from the runtime's malloc headers and largeType (Go 1.22+, objects\n"
-        "over 512 B with pointers, slices of them named []T); other objects are grouped by\n"
+        "over 512 B with pointers), then along typed pointers: a *T field types what it\n"
+        "points to as T, a []T field an array of T (named []T), an interface its data by\n"
+        "its type word, a map field the map's buckets or groups; globals are typed by the\n"
+        "binary's DWARF when it has some. Objects no typed pointer reaches are grouped by\n"
         "size class and scan/noscan. BYTES are slot bytes (the size class).\n"
         "JSON: types [{type, objects, bytes} (untyped: type null, size_class, noscan)],\n"
         "unreachable {objects, bytes, types [...]}, reachable {objects, bytes}, roots\n"
-        "{global_words, stacks, conservative_frames}, dangling_pointers, conservative_objects.")
+        "{global_words, stacks, conservative_frames}, dangling_pointers, conservative_objects,\n"
+        "typing {labelled_objects, inferred_objects, typed_globals}.")
 
     def add_arguments(self, parser):
         parser.add_argument("--top", type=positive_int, default=25, metavar="N",
@@ -28,7 +32,7 @@ class TypesCommand(Command):
 
     def run(self, rt, args):
         census = numpy_function(self.name, "gdbgomem.runtime.heapgraph.types", "type_census")(rt)
-        graph, live, garbage = census.graph, census.live, census.garbage
+        graph, live, garbage, types = census.graph, census.live, census.garbage, census.types
         stacks = [r for r in graph.roots if r.kind == "stack"]
         data = {
             "types": [r.to_json() for r in live],
@@ -40,6 +44,9 @@ class TypesCommand(Command):
                       "conservative_frames": sum(not r.precise for r in stacks)},
             "dangling_pointers": graph.dangling,
             "conservative_objects": graph.pointers.conservative_objects,
+            "typing": {"labelled_objects": int(((types.key != 0) & ~types.inferred & graph.slots.allocated).sum()),
+                       "inferred_objects": int((types.inferred & graph.slots.allocated).sum()),
+                       "typed_globals": types.typed_globals},
         }
         report = Report(data)
         if args.json:
@@ -59,6 +66,11 @@ class TypesCommand(Command):
         roots = data["roots"]
         report.add(f"roots: {roots['global_words']} pointer words in globals, {roots['stacks']} goroutine stacks "
                    f"(through the compiler's stack maps; {roots['conservative_frames']} frames word by word)")
+        typing = data["typing"]
+        report.add(f"types: {typing['labelled_objects']} objects labelled by the runtime, "
+                   f"{typing['inferred_objects']} typed through pointers to them"
+                   + (f" ({typing['typed_globals']} globals typed by DWARF)" if typing["typed_globals"] else
+                      " (no DWARF: globals untyped)"))
         if graph.dangling:
             report.add(Styled(f"{graph.dangling} pointers of live objects lead into no allocated object "
                               "(counted, not followed)", "warning"))

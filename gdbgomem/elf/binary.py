@@ -74,6 +74,7 @@ class GoBinary:
         self._sized: Optional[List[Tuple[int, int, str]]] = None
         self._dwarf: Optional[DwarfIndex] = None
         self._dwarf_tried = False
+        self._typed_globals: Optional[List[Tuple[int, int]]] = None
         self.dwarf_error: Optional[str] = None  # why DWARF could not be read, when it could not
         self._layouts: Dict[str, Optional[StructLayout]] = {}
         self.debug: Optional[GoBinary] = None  # the separate debug file, where one was found or given
@@ -284,6 +285,14 @@ class GoBinary:
             return size
         found = self._symbol(name)
         return found[1] if found is not None else None
+
+    def typed_globals(self) -> List[Tuple[int, int]]:
+        """(link-time address, offset of its runtime type descriptor in the module's types) of
+        each global the DWARF types; empty without DWARF."""
+        if self._typed_globals is None:
+            dwarf = self._dwarf_index()
+            self._typed_globals = (_safely(dwarf.typed_variables) or []) if dwarf is not None else []
+        return self._typed_globals
 
     def sized_symbols(self) -> List[Tuple[int, int, str]]:
         """(link-time address, size, name) of every symbol with a size, by address: what names

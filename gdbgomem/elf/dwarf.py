@@ -23,7 +23,8 @@ from elftools.elf.elffile import ELFFile
 
 from gdbgomem.elf.dwarf_format import (
     ATE_SIGNED, ATE_UNSIGNED, AT_BYTE_SIZE, AT_CONST_VALUE, AT_COUNT, AT_DATA_BIT_OFFSET,
-    AT_DATA_MEMBER_LOCATION, AT_DECLARATION, AT_ENCODING, AT_LOCATION, AT_LOWER_BOUND, AT_NAME, AT_SIBLING,
+    AT_DATA_MEMBER_LOCATION, AT_DECLARATION, AT_ENCODING, AT_GO_RUNTIME_TYPE, AT_LOCATION, AT_LOWER_BOUND,
+    AT_NAME, AT_SIBLING,
     AT_STR_OFFSETS_BASE, AT_TYPE, AT_UPPER_BOUND, Abbrev, BLOCK_FORMS, Die, DwarfError, FIXED_SIZES,
     FORM_ADDR, FORM_DATA1, FORM_DATA2, FORM_DATA4, FORM_DATA8, FORM_GNU_REF_ALT, FORM_GNU_STRP_ALT,
     FORM_GNU_STR_INDEX, FORM_IMPLICIT_CONST, FORM_INDIRECT, FORM_LINE_STRP, FORM_REF1, FORM_REF2, FORM_REF4,
@@ -526,9 +527,35 @@ class DwarfIndex:
         """Address of a global variable whose location is a plain DW_OP_addr expression."""
         self._scan_package(package_of(name))
         entry = self.variables.get(name)
-        location = entry[1] if entry is not None else None
+        return self._plain_address(entry[1] if entry is not None else None)
+
+    def _plain_address(self, location: Any) -> Optional[int]:
         if isinstance(location, bytes) and len(location) == 1 + self.pointer_size and location[0] == 0x03:
             return int.from_bytes(location[1:], "little" if self._order == "<" else "big")
+        return None
+
+    def typed_variables(self) -> List[Tuple[int, int]]:
+        """(address, runtime type) of every global variable whose type names its runtime type
+        descriptor (DW_AT_go_runtime_type, an offset into the module's types, on the type's DIE
+        or the first one under its typedefs)."""
+        self._scan_all()
+        found = []
+        for type_offset, location in self.variables.values():
+            address = self._plain_address(location)
+            runtime_type = self._runtime_type(type_offset) if address is not None else None
+            if runtime_type:
+                found.append((address, runtime_type))
+        return found
+
+    def _runtime_type(self, offset: Optional[int]) -> Optional[int]:
+        for _ in range(MAX_HOPS):
+            die = self.die(offset)
+            if die is None:
+                return None
+            value = die.attrs.get(AT_GO_RUNTIME_TYPE)
+            if isinstance(value, int) or die.tag != TAG_TYPEDEF:
+                return value if isinstance(value, int) else None
+            offset = die.attrs.get(AT_TYPE)
         return None
 
 

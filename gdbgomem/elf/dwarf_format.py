@@ -51,6 +51,7 @@ AT_TYPE = 0x49
 AT_DATA_BIT_OFFSET = 0x6b
 AT_SIBLING = 0x01
 AT_STR_OFFSETS_BASE = 0x72
+AT_GO_RUNTIME_TYPE = 0x2904  # Go's own: the type's descriptor, as an offset into the module's types
 
 ATE_SIGNED = (0x05, 0x06, 0x0d)  # signed, signed_char, signed_fixed
 ATE_UNSIGNED = (0x02, 0x07, 0x08, 0x0e, 0x10)  # boolean, unsigned, unsigned_char, unsigned_fixed, UTF

@@ -19,7 +19,7 @@ MAX_TYPE_NAME = 1 << 12
 TFLAG_EXTRA_STAR = 1 << 1        # abi.TFlagExtraStar: the name is stored with a leading '*'
 TFLAG_GC_MASK_ON_DEMAND = 1 << 4  # abi.TFlagGCMaskOnDemand (1.24+): GCData points to a pointer
 # abi.Kind values (reflect.Kind's, fixed by Go's API) and the mask of Kind_ that holds them
-KIND_ARRAY, KIND_STRUCT, KIND_MASK = 17, 25, 31
+KIND_ARRAY, KIND_INTERFACE, KIND_STRUCT, KIND_MASK = 17, 20, 25, 31
 MAX_MASK_STEPS = 1 << 16   # types read while building one mask (a corrupt type graph ends)
 MAX_STRUCT_FIELDS = 1 << 16
 MAX_FIELD_DEPTH = 32       # nested structs and arrays followed to name one offset
@@ -171,13 +171,16 @@ def _read_name(rt: GoRuntime, at: int) -> Optional[str]:
 
 def field_path(rt: GoRuntime, typ: int, offset: int) -> str:
     """Where offset lies in a value of type typ, as Go source would reach it: ".payload",
-    "[3].next"; "+0x18" past what the type says (or for a type that cannot be read)."""
+    "[3].next", ".extra" for an interface's data word; "+0x18" past what the type says (or
+    for a type that cannot be read)."""
     path = ""
     for _ in range(MAX_FIELD_DEPTH):
         head = _type_head(rt, typ)
         if head is None:
             break
         size, _ptrbytes, _gcdata, _tflag, kind = head
+        if kind == KIND_INTERFACE and offset == 8:  # the data word: Go source reaches it by the field
+            return path
         if kind == KIND_ARRAY:
             array = rt.layout("internal/abi.ArrayType")
             raw = rt.target.try_read(typ + array.offset("Elem"), 8)

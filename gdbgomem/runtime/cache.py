@@ -36,3 +36,9 @@ def _cached(function: F, slot: str) -> F:
             value = cache[key] = function(rt, *args)
             return value
     return wrapper  # type: ignore[return-value]
+
+
+def already_known(rt, function: Callable, *args) -> bool:
+    """Whether a cached function's answer for these arguments is at hand: a command may use
+    what an earlier one computed without paying for it itself."""
+    return (function, args) in rt.stop_cache or (function, args) in rt.binary_cache

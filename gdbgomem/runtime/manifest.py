@@ -24,6 +24,8 @@ TYPES = (
     "runtime.moduledata", "runtime.workType", "internal/abi.Type",
     "internal/abi.ArrayType", "internal/abi.StructType", "internal/abi.StructField",  # pointer masks built on demand
     "runtime.mstats", "runtime.fixalloc",  # the runtime's own off-heap accounts (go-offheap)
+    "runtime.hmap", "internal/runtime/maps.Map", "internal/runtime/maps.table",  # maps' types (go-types)
+    "runtime.special", "runtime.specialfinalizer", "runtime.specialCleanup", "runtime.specialWeakHandle",  # roots
     "runtime.spanInlineMarkBits",  # only in binaries built with the Green Tea GC (1.26+, 1.25 experiment)
 )
 
@@ -71,11 +73,16 @@ FUNC_ID_WRAPPER = Constant(("internal/abi.FuncIDWrapper",), 23)
 FUNC_ID_GOPANIC = Constant(("internal/abi.FuncID_gopanic",), 10)
 FUNC_ID_SIGPANIC = Constant(("internal/abi.FuncID_sigpanic",), 20)
 FUNC_ID_PANICWRAP = Constant(("internal/abi.FuncID_panicwrap",), 15)
+# special record kinds (mheap.go; renumbered as kinds were added): -1 where a release has none
+KIND_SPECIAL_FINALIZER = Constant(("runtime._KindSpecialFinalizer",), 1)
+KIND_SPECIAL_WEAK_HANDLE = Constant(("runtime._KindSpecialWeakHandle",), -1)   # 1.24+
+KIND_SPECIAL_CLEANUP = Constant(("runtime._KindSpecialCleanup",), -1)          # 1.24+
 
 CONSTANTS = (SCAN_BIT, STACK_GUARD, STACK_SMALL, STACK_BIG, PAGE_SIZE, HEAP_ARENA_BYTES, LOG_HEAP_ARENA_BYTES,
              ARENA_L1_BITS, ARENA_L2_BITS, PAGES_PER_ARENA, PALLOC_CHUNK_PAGES, SUMMARY_LEVELS, SUMMARY_LEVEL_BITS,
              HEAP_ADDR_BITS, SPAN_DEAD, SPAN_IN_USE, SPAN_MANUAL, MIN_SIZE_FOR_MALLOC_HEADER, FUNC_ID_WRAPPER,
-             FUNC_ID_GOPANIC, FUNC_ID_SIGPANIC, FUNC_ID_PANICWRAP)
+             FUNC_ID_GOPANIC, FUNC_ID_SIGPANIC, FUNC_ID_PANICWRAP, KIND_SPECIAL_FINALIZER, KIND_SPECIAL_WEAK_HANDLE,
+             KIND_SPECIAL_CLEANUP)
 
 # G statuses the decoders test for; the same numbers in every release (runtime2.go).
 G_SYSCALL = 3

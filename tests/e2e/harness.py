@@ -67,9 +67,11 @@ def chunk_probes(truth: dict) -> List[int]:
 
 
 def owners_commands(truth: dict) -> List[str]:
-    payload, node = truth["payload_addr"], truth["node_addr"]
+    payload, node, tag = truth["payload_addr"], truth["node_addr"], truth["tag_addr"]
     return ["go-types --json", "go-types", "go-types --top 0", "go-spans --json", "go-roots --json", "go-roots",
-            f"go-path {payload} --json", f"go-path {node} --json", f"go-path {payload}", "go-path 0x10"]
+            f"go-path {payload} --json", f"go-path {node} --json", f"go-path {tag} --json", f"go-path {payload}",
+            f"go-span {tag} --infer --json",
+            "go-path 0x10"]
 
 
 COMMANDS = {"goroutines": goroutines_commands, "heap": heap_commands, "owners": owners_commands}

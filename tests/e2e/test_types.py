@@ -39,30 +39,44 @@ def headers_name_types(h) -> bool:
     return not h.truth["go_version"].startswith("go1.21")
 
 
+def globals_typed(h) -> bool:
+    """A build with DWARF types its globals, and so what they point to (main.cache, main.shape)."""
+    return h.build_kind in ("debug", "pie")
+
+
+def typed_names(h) -> set:
+    """The fixture's types go-types names exactly: the labelled ones and what they point to (main.tag
+    and the payloads, small and never labelled) from 1.22 on; before, what the typed globals reach,
+    and the wards, whose finalizer record names their type in every build."""
+    if headers_name_types(h):
+        return set(h.truth["types"])
+    return {"main.ward"} | ({"main.record", "main.node", "main.tag", "[]main.octet"} if globals_typed(h) else set())
+
+
+def untyped_count(rows_json, slot, noscan=False):
+    return sum(r["objects"] for r in rows_json if r["type"] is None and r["noscan"] == noscan
+               and r["bytes"] == r["objects"] * slot)
+
+
 def test_every_object_of_the_fixtures_types_is_where_its_owner_keeps_it(h):
     types = h.json("go-types --json")
     truth = h.truth["types"]
+    typed = typed_names(h)
+    for name, want in truth.items():
+        listed = types["unreachable"]["types"] if name in h.truth["unreachable"] else types["types"]
+        if name in typed:
+            assert rows(listed, name) == [{"type": name, "objects": want["objects"],
+                                           "bytes": want["objects"] * want["slot"]}], name
+        else:  # counted in its size class, with others of the class
+            assert untyped_count(listed, want["slot"], noscan=name == "[]main.octet") >= want["objects"], name
     if headers_name_types(h):
-        for name in ("main.record", "main.node", "main.blob"):
-            assert rows(types["types"], name) == [{"type": name, "objects": truth[name]["objects"],
-                                                   "bytes": truth[name]["objects"] * truth[name]["slot"]}], name
         assert rows(types["types"], "[]*main.blob") == [{"type": "[]*main.blob", "objects": 1,
                                                           "bytes": h.truth["holder_blob_array_slot"]}]
         assert not rows(types["types"], "main.garbage") and not rows(types["types"], "[]*main.garbage")
-        garbage = truth["main.garbage"]
-        assert rows(types["unreachable"]["types"], "main.garbage") == [
-            {"type": "main.garbage", "objects": garbage["objects"], "bytes": garbage["objects"] * garbage["slot"]}]
         assert [r["objects"] for r in rows(types["unreachable"]["types"], "[]*main.garbage")] == [1]
-    else:  # no type in the heap: the fixture's objects are counted in their size classes
-        def untyped(rows_json, slot):
-            return sum(r["objects"] for r in rows_json if r["type"] is None and not r["noscan"]
-                       and r["bytes"] == r["objects"] * slot)
-        for name in ("main.record", "main.node", "main.blob"):
-            assert untyped(types["types"], truth[name]["slot"]) >= truth[name]["objects"], name
-        assert untyped(types["unreachable"]["types"], truth["main.garbage"]["slot"]) >= truth["main.garbage"]["objects"]
-    payloads = [r for r in types["types"] if r["type"] is None and r["noscan"]
-                and r["bytes"] == r["objects"] * h.truth["payload_slot"]]
-    assert sum(r["objects"] for r in payloads) >= truth["main.record"]["objects"]
+    if globals_typed(h):  # the map that holds the records is named through main.cache's map type
+        maps = "runtime.hmap" if h.truth["go_version"] < "go1.24" else "internal/runtime/maps.Map"
+        assert rows(types["types"], maps) and rows(types["types"], maps)[0]["objects"] >= 1
 
 
 def test_reachable_and_garbage_add_up_to_the_spans_allocation_counts(h):
@@ -102,7 +116,13 @@ def test_each_owner_retains_what_it_alone_holds(h):
     holder = [r for r in roots if r["kind"] == "stack" and r["root"].endswith(" main.holder")]
     assert [(r["retained_bytes"], r["retained_objects"], r["precise"]) for r in holder] == [
         (blobs, truth["main.blob"]["objects"] + 1, True)]
-    records = truth["main.record"]["objects"] * (truth["main.record"]["slot"] + h.truth["payload_slot"])
+    finalizers = [r for r in roots if r["kind"] == "finalizer"]  # the runtime sets some too (os.File)
+    assert all(r["root"].startswith("finalizer of 0x") and r["goid"] is None for r in finalizers)
+    wards = [r for r in finalizers if r["root"] == f"finalizer of 0x{h.truth['finalized_addr']:x}"]
+    assert [(r["retained_objects"], r["retained_bytes"]) for r in wards] == [
+        (truth["main.ward"]["objects"], truth["main.ward"]["objects"] * truth["main.ward"]["slot"])]
+    records = truth["main.record"]["objects"] * (truth["main.record"]["slot"] + h.truth["payload_slot"]
+                                                 + truth["main.tag"]["slot"])
     cache = max(roots, key=lambda r: r["retained_bytes"])
     assert records <= cache["retained_bytes"] <= records * 1.05, cache  # plus names and the map's own memory
     assert cache["root"] == "main.cache" if named(h) else cache["kind"] == "global"
@@ -114,17 +134,28 @@ def test_a_path_leads_from_the_owner_to_the_object(h):
     assert payload["path"][-1]["addr"] == h.truth["payload_addr"]
     record = payload["path"][-2]
     assert record["addr"] == h.truth["record_addr"]
-    assert payload["path"][-1]["via"] == (".payload" if headers_name_types(h) else "+0x18")
+    typed = "main.record" in typed_names(h)
+    assert payload["path"][-1]["via"] == (".payload" if typed else "+0x18")
     node = h.json(f"go-path {h.truth['node_addr']} --json")
     assert node["path"][-1]["addr"] == h.truth["node_addr"] and len(node["path"]) == 4
-    if headers_name_types(h):
-        assert record["type"] == "main.record"
+    tag = h.json(f"go-path {h.truth['tag_addr']} --json")["path"]
+    assert tag[-1]["addr"] == h.truth["tag_addr"] and tag[-2]["addr"] == h.truth["record_addr"]
+    if typed:
+        assert record["type"] == "main.record" and payload["path"][-1]["type"] == "[]main.octet"
         assert [p["via"] for p in node["path"]] == [None, ".left", ".right", ".left"]
         assert {p["type"] for p in node["path"]} == {"main.node"}
+        assert (tag[-1]["type"], tag[-1]["via"]) == ("main.tag", ".extra")
     if named(h):
         assert payload["root"]["root"] == "main.cache" and node["root"]["root"] == "main.shape"
     assert "gdbgomem: go-path: 0x10 is in no allocated heap object" in h.outputs["go-path 0x10"]
     assert h.outputs[f"go-path {h.truth['payload_addr']}"].splitlines()[0].startswith("root: ")
+
+
+def test_go_span_names_the_type_that_pointers_give_a_small_object(h):
+    obj = h.json(f"go-span {h.truth['tag_addr']} --infer --json")["object"]
+    assert obj["base"] == h.truth["tag_addr"] and obj["type_address"] is None  # no header: 16 bytes
+    typed = "main.tag" in typed_names(h)
+    assert (obj["type_name"], obj["type_inferred"]) == (("main.tag", True) if typed else (None, False))
 
 
 @pytest.mark.parametrize("host,on_core", [("gdb", False), ("lldb", True), ("standalone", True)])

@@ -47,9 +47,7 @@ def heap_graph(rt: GoRuntime) -> HeapGraph:
     in_span = target >= 0
     followed = in_span.copy()
     followed[in_span] = slots.allocated[target[in_span]]
-    source, target = pointers.source[followed], target[followed]
-    order = np.argsort(source, kind="stable")
-    source, target = source[order], target[order]
+    source, target = pointers.source[followed], target[followed]  # sorted by source, as pointers are
     row_start = np.zeros(slots.count + 1, dtype=np.int64)
     np.cumsum(np.bincount(source, minlength=slots.count), out=row_start[1:])
     roots = all_roots(rt)

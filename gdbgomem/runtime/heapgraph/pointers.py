@@ -34,17 +34,21 @@ TYPED_KINDS = ("malloc header", "largeType")
 class HeapPointers:
     """Every pointer word of every allocated object: edges source slot -> value."""
 
-    source: np.ndarray              # int64 slot ids
+    source: np.ndarray              # int64 slot ids, ascending (one object's words in order)
+    offset: np.ndarray              # uint32: the word's byte offset in its slot
     value: np.ndarray               # uint64 word values (non-zero)
     slot_type: np.ndarray           # uint64 per slot: *abi.Type from a malloc header or largeType, 0 unknown
+    headed: np.ndarray              # bool per span: its objects start past a malloc header
     conservative_objects: int = 0   # objects scanned word by word: no readable pointer mask
     unreadable_spans: int = 0
     notes: List[str] = field(default_factory=list)
 
 
 def heap_pointers(rt: GoRuntime, slots: HeapSlots) -> HeapPointers:
-    out = HeapPointers(np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(slots.count, np.uint64))
+    out = HeapPointers(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint64),
+                       np.zeros(slots.count, np.uint64), np.zeros(len(slots.spans), bool))
     sources: List[np.ndarray] = []
+    offsets: List[np.ndarray] = []
     values: List[np.ndarray] = []
     by_kind: Dict[str, List[int]] = {}
     kind_of_shape: Dict[Tuple[int, int, int], str] = {}  # what the location depends on, per span
@@ -56,18 +60,22 @@ def heap_pointers(rt: GoRuntime, slots: HeapSlots) -> HeapPointers:
             by_kind.setdefault(kind_of_shape[shape], []).append(i)
     masks: Dict[Tuple[int, int, int], Optional[np.ndarray]] = {}
     for kind, members in by_kind.items():
+        out.headed[members] = kind == "malloc header"
         for batch in _batches(slots, members):
             memory = _Memory(rt, slots, batch)
             out.unreadable_spans += memory.unreadable
             if kind in BITMAP_KINDS:
                 bits = _bitmap_bits(rt, slots, batch, memory, kind)
-                src, val = memory.pointers(bits)
+                src, off, val = memory.pointers(bits)
             else:
-                src, val = _typed_pointers(rt, slots, batch, memory, kind, masks, out)
+                src, off, val = _typed_pointers(rt, slots, batch, memory, kind, masks, out)
             sources.append(src)
+            offsets.append(off)
             values.append(val)
     if sources:
-        out.source, out.value = np.concatenate(sources), np.concatenate(values)
+        source = np.concatenate(sources)
+        order = np.argsort(source, kind="stable")  # each batch is in slot order already
+        out.source, out.offset, out.value = source[order], np.concatenate(offsets)[order], np.concatenate(values)[order]
     return out
 
 
@@ -100,14 +108,15 @@ class _Memory:
         self.span_words = counts
         self.slots = slots
 
-    def pointers(self, bits: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """(source slot, value) of the words whose bit is set, in allocated slots, non-zero."""
+    def pointers(self, bits: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(source slot, offset in it, value) of the words whose bit is set, in allocated slots, non-zero."""
         span_of_word = np.repeat(np.arange(len(self.batch)), self.span_words)
         index = np.arange(len(self.words), dtype=np.int64) - self.word_start[:-1][span_of_word]
         span = self.batch[span_of_word]
-        slot = self.slots.first[span] + (index * 8 // self.slots.elemsize[span].astype(np.int64))
+        elemsize = self.slots.elemsize[span].astype(np.int64)
+        slot = self.slots.first[span] + (index * 8 // elemsize)
         keep = bits & self.slots.allocated[slot] & (self.words != 0)
-        return slot[keep], self.words[keep]
+        return slot[keep], (index[keep] * 8 % elemsize[keep]).astype(np.uint32), self.words[keep]
 
 
 def _bitmap_bits(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _Memory, kind: str) -> np.ndarray:
@@ -151,7 +160,7 @@ def _arena_bitmap_regions(rt: GoRuntime, span: Span, words: int) -> List[Tuple[i
 
 def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _Memory, kind: str,
                     masks: Dict[Tuple[int, int, int], Optional[np.ndarray]],
-                    out: HeapPointers) -> Tuple[np.ndarray, np.ndarray]:
+                    out: HeapPointers) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pointers of objects that name their type: the *abi.Type in the object's first word
     (malloc header) or in mspan.largeType, its mask tiled over the rest of the slot."""
     header = 1 if kind == "malloc header" else 0
@@ -169,7 +178,7 @@ def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _
     else:
         types = np.array([slots.spans[i].large_type or 0 for i in batch], dtype=np.uint64)[span_of_slot]
     out.slot_type[slot] = types
-    sources, values = [], []
+    sources, offsets, values = [], [], []
     kinds, kind_of = np.unique(types, return_inverse=True)
     stride = int(elem_words.max()) + 1 if len(slot) else 1
     group_of = kind_of.ravel() * stride + elem_words  # one group per (type, slot size)
@@ -180,15 +189,16 @@ def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _
         if key not in masks:
             mask = type_pointer_mask(rt, typ, words - header) if typ else None
             masks[key] = None if mask is None else np.flatnonzero(np.array(mask, dtype=bool)) + header
-        offsets = masks[key]
-        if offsets is None:  # no readable mask: every word but the header may be a pointer
-            offsets = np.arange(header, words)
+        words_at = masks[key]
+        if words_at is None:  # no readable mask: every word but the header may be a pointer
+            words_at = np.arange(header, words)
             out.conservative_objects += int(members.sum())
-        positions = (start[members][:, None] + offsets[None, :]).ravel()
+        positions = (start[members][:, None] + words_at[None, :]).ravel()
         value = memory.words[positions]
         nonzero = value != 0
-        sources.append(np.repeat(slot[members], len(offsets))[nonzero])
+        sources.append(np.repeat(slot[members], len(words_at))[nonzero])
+        offsets.append(np.tile((words_at * 8).astype(np.uint32), int(members.sum()))[nonzero])
         values.append(value[nonzero])
     if not sources:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    return np.concatenate(sources), np.concatenate(values)
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint64)
+    return np.concatenate(sources), np.concatenate(offsets), np.concatenate(values)

@@ -9,7 +9,7 @@ markroot sees them (mgcmark.go).
     say hold live pointers (stack_maps.py). A frame without maps, the innermost frame of a
     running goroutine and a frame interrupted by asynchronous preemption are scanned word
     by word (as the GC does for the last two), and said to be.
-Finalizers and other specials are not roots yet.
+  - specials: finalizers, cleanups and weak handles (special_roots.py).
 """
 
 from __future__ import annotations
@@ -38,16 +38,18 @@ PREEMPTED = frozenset({"runtime.asyncPreempt"})
 class RootWords:
     """Root words of one kind and owner: the addresses they sit at and the values they hold."""
 
-    kind: str                 # "global" or "stack"
+    kind: str                 # "global", "stack", "finalizer" or "runtime"
     name: str                 # ".data", ".bss", "goroutine 42"
     addresses: np.ndarray     # uint64
     values: np.ndarray        # uint64
     precise: bool
     goid: Optional[int] = None
+    pointer_types: Optional[np.ndarray] = None   # uint64 per value: its pointer type (*T) where known, else 0
 
 
 def all_roots(rt: GoRuntime) -> List[RootWords]:
-    return global_roots(rt) + stack_roots(rt)
+    from gdbgomem.runtime.heapgraph.special_roots import special_roots  # it names its roots with these
+    return global_roots(rt) + stack_roots(rt) + special_roots(rt)
 
 
 def global_roots(rt: GoRuntime) -> List[RootWords]:
