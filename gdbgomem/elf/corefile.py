@@ -9,8 +9,12 @@ the kernel's include/uapi/linux/elfcore.h and arch/x86/include/asm/user_64.h;
 the note format is the one fs/binfmt_elf.c (fill_note_info) and gdb's
 linux-tdep.c (linux_make_corefile_notes) write.
 
-The file is mapped with mmap and never read whole: a core of a Go process is
-often larger than 1 GiB because the heap's reserved address space is dumped.
+The file is never read whole: a core of a Go process is often larger than 1 GiB
+because the heap's reserved address space is dumped. Its headers and notes are
+read through a mapping; the process's memory with pread, each read a copy: a
+read through the mapping would leave the file's pages mapped, and the kernel
+maps whole large folios of the page cache on a fault, so a few thousand small
+reads scattered over a heap held 660 MB in the reader's resident size.
 
 What a core does not hold
 -------------------------
@@ -93,9 +97,6 @@ _U64 = struct.Struct("<Q")
 _MAX_NOTES = 1 << 20        # bound on notes parsed, so a corrupt note segment cannot hang
 _MAX_NOTE_BYTES = 64 << 20  # bound on the bytes of note segments parsed
 _ADDRESS_LIMIT = 1 << 64
-# reads at least this large go through pread, not the mapping: bytes read once (a heap scan) would
-# otherwise stay mapped, and count in the resident size of the reader
-_PREAD_FROM = 4096
 
 Fallback = Callable[[int, int], Optional[bytes]]
 
@@ -319,9 +320,7 @@ class CoreFile:
                 off = address - starts[i]
                 if off + size <= self._saved[i]:
                     base = self._offsets[i] + off
-                    if size >= _PREAD_FROM:  # not through the mapping: its pages would count in our RSS
-                        return os.pread(self._fd, size, base)
-                    return self._mm[base:base + size]
+                    return os.pread(self._fd, size, base)
         except TypeError:  # not a number
             return None
         return self._read_pieces(address, size, fallback)
@@ -336,7 +335,7 @@ class CoreFile:
             return b""
         if size < 0 or address < 0 or address + size > _ADDRESS_LIMIT:
             return None
-        starts, ends, saved, offsets, mm = self._starts, self._ends, self._saved, self._offsets, self._mm
+        starts, ends, saved, offsets = self._starts, self._ends, self._saved, self._offsets
         parts: List[bytes] = []
         at, stop = address, address + size
         while at < stop:
@@ -347,7 +346,7 @@ class CoreFile:
                 if at < saved_end:
                     piece_end = min(piece_end, saved_end)
                     base = offsets[i] + at - starts[i]
-                    parts.append(mm[base:base + piece_end - at])
+                    parts.append(os.pread(self._fd, piece_end - at, base))
                     at = piece_end
                     continue
             else:  # in no segment: the gap runs to the next segment's start

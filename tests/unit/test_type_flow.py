@@ -5,7 +5,6 @@ runtime labelled already)."""
 
 from __future__ import annotations
 
-import struct
 from types import SimpleNamespace
 
 import numpy as np
@@ -66,7 +65,7 @@ def heap():
     leaf = LIST + 1
     edges += [(leaf, 0, node(LIST + 2))]                 # the leaf's own pointer: types slot LIST+2
     edges += [(holder, 8, node(0)),                      # head: the list
-              (holder, 8 + 16, node(leaf)),              # interface data: the leaf
+              (holder, 8 + 16, node(leaf), PTR_TO_LEAF), # interface data: the leaf, its type word before it
               (holder, 8 + 24, node(LIST + 3)),          # a big: does not fit a 16 B slot
               (holder, 8 + 32, node(LIST + 4) + 8),      # into the middle of an object: no claim
               (holder, 8 + 40, NOSCAN)]                  # a node (with pointers) in a noscan span: no claim
@@ -74,12 +73,10 @@ def heap():
     order = np.argsort(source, kind="stable")
     slot_type = np.zeros(slots.count, np.uint64)
     slot_type[holder], slot_type[holder + 1] = HOLDER, LABELLED
-    pointers = HeapPointers(source[order], np.array([e[1] for e in edges], np.uint32)[order],
-                            np.array([e[2] for e in edges], np.uint64)[order], slot_type,
+    column = lambda i: np.array([e[i] if len(e) > i else 0 for e in edges], np.uint64)[order]  # noqa: E731
+    pointers = HeapPointers(source[order], column(1).astype(np.uint32), column(2), column(3), slot_type,
                             np.array([False, False, True]))
-    memory = {LARGE + 8 + 8: PTR_TO_LEAF}   # the holder's interface type word
-    read_many = lambda regions: [struct.pack("<Q", memory.get(a, 0)) for a, n in regions]  # noqa: E731
-    return SimpleNamespace(target=SimpleNamespace(read_many=read_many)), slots, pointers, holder
+    return SimpleNamespace(), slots, pointers, holder
 
 
 def test_a_long_list_is_typed_from_its_head_and_an_interface_names_its_data():

@@ -37,6 +37,7 @@ class HeapPointers:
     source: np.ndarray              # int64 slot ids, ascending (one object's words in order)
     offset: np.ndarray              # uint32: the word's byte offset in its slot
     value: np.ndarray               # uint64 word values (non-zero)
+    before: np.ndarray              # uint64: the word before each (an interface's type word, which no mask marks)
     slot_type: np.ndarray           # uint64 per slot: *abi.Type from a malloc header or largeType, 0 unknown
     headed: np.ndarray              # bool per span: its objects start past a malloc header
     conservative_objects: int = 0   # objects scanned word by word: no readable pointer mask
@@ -45,11 +46,12 @@ class HeapPointers:
 
 
 def heap_pointers(rt: GoRuntime, slots: HeapSlots) -> HeapPointers:
-    out = HeapPointers(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint64),
+    out = HeapPointers(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint64), np.zeros(0, np.uint64),
                        np.zeros(slots.count, np.uint64), np.zeros(len(slots.spans), bool))
     sources: List[np.ndarray] = []
     offsets: List[np.ndarray] = []
     values: List[np.ndarray] = []
+    befores: List[np.ndarray] = []
     by_kind: Dict[str, List[int]] = {}
     kind_of_shape: Dict[Tuple[int, int, int], str] = {}  # what the location depends on, per span
     for i, span in enumerate(slots.spans):
@@ -66,16 +68,18 @@ def heap_pointers(rt: GoRuntime, slots: HeapSlots) -> HeapPointers:
             out.unreadable_spans += memory.unreadable
             if kind in BITMAP_KINDS:
                 bits = _bitmap_bits(rt, slots, batch, memory, kind)
-                src, off, val = memory.pointers(bits)
+                src, off, val, bef = memory.pointers(bits)
             else:
-                src, off, val = _typed_pointers(rt, slots, batch, memory, kind, masks, out)
+                src, off, val, bef = _typed_pointers(rt, slots, batch, memory, kind, masks, out)
             sources.append(src)
             offsets.append(off)
             values.append(val)
+            befores.append(bef)
     if sources:
         source = np.concatenate(sources)
         order = np.argsort(source, kind="stable")  # each batch is in slot order already
-        out.source, out.offset, out.value = source[order], np.concatenate(offsets)[order], np.concatenate(values)[order]
+        out.source, out.offset = source[order], np.concatenate(offsets)[order]
+        out.value, out.before = np.concatenate(values)[order], np.concatenate(befores)[order]
     return out
 
 
@@ -108,15 +112,18 @@ class _Memory:
         self.span_words = counts
         self.slots = slots
 
-    def pointers(self, bits: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(source slot, offset in it, value) of the words whose bit is set, in allocated slots, non-zero."""
+    def pointers(self, bits: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(source slot, offset in it, value, the word before) of the words whose bit is set, in
+        allocated slots, non-zero."""
         span_of_word = np.repeat(np.arange(len(self.batch)), self.span_words)
         index = np.arange(len(self.words), dtype=np.int64) - self.word_start[:-1][span_of_word]
         span = self.batch[span_of_word]
         elemsize = self.slots.elemsize[span].astype(np.int64)
         slot = self.slots.first[span] + (index * 8 // elemsize)
         keep = bits & self.slots.allocated[slot] & (self.words != 0)
-        return slot[keep], (index[keep] * 8 % elemsize[keep]).astype(np.uint32), self.words[keep]
+        at = np.flatnonzero(keep)
+        return (slot[at], (index[at] * 8 % elemsize[at]).astype(np.uint32), self.words[at],
+                self.words[np.maximum(at - 1, 0)])
 
 
 def _bitmap_bits(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _Memory, kind: str) -> np.ndarray:
@@ -160,7 +167,7 @@ def _arena_bitmap_regions(rt: GoRuntime, span: Span, words: int) -> List[Tuple[i
 
 def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _Memory, kind: str,
                     masks: Dict[Tuple[int, int, int], Optional[np.ndarray]],
-                    out: HeapPointers) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    out: HeapPointers) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pointers of objects that name their type: the *abi.Type in the object's first word
     (malloc header) or in mspan.largeType, its mask tiled over the rest of the slot."""
     header = 1 if kind == "malloc header" else 0
@@ -178,7 +185,7 @@ def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _
     else:
         types = np.array([slots.spans[i].large_type or 0 for i in batch], dtype=np.uint64)[span_of_slot]
     out.slot_type[slot] = types
-    sources, offsets, values = [], [], []
+    sources, offsets, values, befores = [], [], [], []
     kinds, kind_of = np.unique(types, return_inverse=True)
     stride = int(elem_words.max()) + 1 if len(slot) else 1
     group_of = kind_of.ravel() * stride + elem_words  # one group per (type, slot size)
@@ -199,6 +206,7 @@ def _typed_pointers(rt: GoRuntime, slots: HeapSlots, batch: List[int], memory: _
         sources.append(np.repeat(slot[members], len(words_at))[nonzero])
         offsets.append(np.tile((words_at * 8).astype(np.uint32), int(members.sum()))[nonzero])
         values.append(value[nonzero])
+        befores.append(memory.words[np.maximum(positions[nonzero] - 1, 0)])
     if not sources:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint64)
-    return np.concatenate(sources), np.concatenate(offsets), np.concatenate(values)
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+    return np.concatenate(sources), np.concatenate(offsets), np.concatenate(values), np.concatenate(befores)

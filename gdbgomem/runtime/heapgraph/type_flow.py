@@ -117,6 +117,9 @@ class _Flow:
         self.rt, self.slots, self.pointers, self.out = rt, slots, pointers, out
         self.row_start = np.zeros(slots.count + 1, dtype=np.int64)
         np.cumsum(np.bincount(pointers.source, minlength=slots.count), out=self.row_start[1:])
+        # per slot, its span and header bytes: looked up by index, not searched, in every round
+        self.span_of = np.repeat(np.arange(len(slots.base), dtype=np.int32), np.diff(slots.first))
+        self.header = np.where(out.headed[self.span_of], MALLOC_HEADER, 0).astype(np.int64)
         self.streak: Dict[int, int] = {}   # key -> rounds in a row it came with a narrow frontier
 
     def seed_from_globals(self, globals_: List[Tuple[int, int]]) -> np.ndarray:
@@ -124,6 +127,8 @@ class _Flow:
         plans = self.out.plans
         wanted = [(address, typ, plans.plan(typ)) for address, typ in globals_]
         wanted = [(a, t, p) for a, t, p in wanted if p is not None and p.size <= MAX_GLOBAL_BYTES]
+        if not wanted:
+            return np.zeros(0, np.int64)
         blobs = self.rt.target.read_many([(a, p.size) for a, _t, p in wanted])
         values, type_words, actions, targets = [], [], [], []
         for (_address, _typ, plan), raw in zip(wanted, blobs):
@@ -152,14 +157,17 @@ class _Flow:
     def round(self, frontier: np.ndarray) -> np.ndarray:
         """Type what the frontier's objects point to; the newly typed slots."""
         key = self.out.key[frontier]
-        kinds, which = np.unique(key, return_inverse=True)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        cuts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1, [len(key)]))
         edges, actions, targets, chained = [], [], [], []
         streak = {}
-        for i, k in enumerate(kinds.tolist()):
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+            k = int(key[lo])
             plan = self.out.plans.plan(k)
             if plan is None:
                 continue
-            members = frontier[which.ravel() == i]
+            members = frontier[order[lo:hi]]
             if len(members) < NARROW:
                 streak[k] = self.streak.get(k, 0) + 1
                 if streak[k] >= STREAK:
@@ -167,7 +175,7 @@ class _Flow:
             idx, rel, src = self._edges_of(members)
             if not len(idx):
                 continue
-            room = self.slots.slot_size(src).astype(np.int64) - self.out.header_bytes(self.slots, src)
+            room = self.slots.elemsize[self.span_of[src]].astype(np.int64) - self.header[src]
             word = (rel // 8) % len(plan.actions)
             inside = (rel >= 0) & (rel // plan.size < room // plan.size)
             act = np.where(inside, plan.actions[word], NONE)
@@ -182,8 +190,7 @@ class _Flow:
         if not edges:
             return np.concatenate(chained or [np.zeros(0, np.int64)])
         idx, actions = np.concatenate(edges), np.concatenate(actions)
-        claimed = self._claim(self.pointers.value[idx], self._type_words(idx, actions), actions,
-                              np.concatenate(targets))
+        claimed = self._claim(self.pointers.value[idx], self.pointers.before[idx], actions, np.concatenate(targets))
         return np.concatenate([claimed] + chained)
 
     def _follow_chains(self, key: int, plan: Plan, members: np.ndarray) -> np.ndarray:
@@ -196,13 +203,12 @@ class _Flow:
         candidate = (self.out.key == 0) & slots.allocated
         candidate[members] = True
         sources = candidate[p.source]
-        sources[sources] = np.isin(p.offset[sources].astype(np.int64)
-                                   - self.out.header_bytes(slots, p.source[sources]), own)
+        sources[sources] = np.isin(p.offset[sources].astype(np.int64) - self.header[p.source[sources]], own)
         at = np.flatnonzero(sources)
         target = slots.slot_of(p.value[at])
         ok = target >= 0
-        ok[ok] = candidate[target[ok]] & (self.out.key[target[ok]] == 0) \
-            & (slots.slot_address(target[ok]) == p.value[at][ok])
+        hit = target[ok]
+        ok[ok] = candidate[hit] & (self.out.key[hit] == 0) & (self._start(hit) == p.value[at][ok])
         source, target = p.source[at][ok], target[ok]
         fits = self._fits(target, np.full(len(target), key, np.uint64))
         source, target = source[fits], target[fits]
@@ -226,25 +232,14 @@ class _Flow:
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         idx = np.arange(total, dtype=np.int64) + np.repeat(starts - first, counts)
         src = np.repeat(members, counts)
-        rel = self.pointers.offset[idx].astype(np.int64) - self.out.header_bytes(self.slots, src)
+        rel = self.pointers.offset[idx].astype(np.int64) - self.header[src]
         return idx, rel, src
-
-    def _type_words(self, idx: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        """The word before each interface data word (its type word), read from the object; 0 elsewhere."""
-        out = np.zeros(len(idx), np.uint64)
-        iface = np.flatnonzero((actions == EFACE) | (actions == IFACE))
-        if len(iface):
-            p = self.pointers
-            at = self.slots.slot_address(p.source[idx[iface]]) + p.offset[idx[iface]].astype(np.uint64) - np.uint64(8)
-            raw = self.rt.target.read_many([(a, 8) for a in at.tolist()])
-            out[iface] = [struct.unpack("<Q", r)[0] if r else 0 for r in raw]
-        return out
 
     def _swiss_directory(self, key: int, idx: np.ndarray, tgt: np.ndarray) -> np.ndarray:
         """A swiss map's dirPtr is a directory of tables, or its only group when dirLen is 0."""
         layout = self.rt.layout("internal/runtime/maps.Map")
         src = self.pointers.source[idx]
-        header = self.slots.slot_address(src) + self.out.header_bytes(self.slots, src).astype(np.uint64)
+        header = self.slots.slot_address(src) + self.header[src].astype(np.uint64)
         lengths = self.rt.target.read_many([(int(a) + layout.offset("dirLen"), 8) for a in header.tolist()])
         single = np.array([raw is not None and struct.unpack("<q", raw)[0] == 0 for raw in lengths], dtype=bool)
         group = self.out.plans.map_part(key & ADDRESS_MASK, 2)
@@ -271,7 +266,7 @@ class _Flow:
         slot = self.slots.slot_of(values)
         ok = slot >= 0
         slot, values, targets = slot[ok], values[ok], targets[ok]
-        ok = self.slots.allocated[slot] & (self.out.key[slot] == 0) & (self.slots.slot_address(slot) == values)
+        ok = self.slots.allocated[slot] & (self.out.key[slot] == 0) & (self._start(slot) == values)
         slot, targets = slot[ok], targets[ok]
         if not len(slot):
             return np.zeros(0, np.int64)
@@ -283,6 +278,11 @@ class _Flow:
         self.out.inferred[slot] = True
         return slot
 
+    def _start(self, slot: np.ndarray) -> np.ndarray:
+        """The address each slot starts at."""
+        span = self.span_of[slot]
+        return self.slots.base[span] + (slot - self.slots.first[span]).astype(np.uint64) * self.slots.elemsize[span]
+
     def _fits(self, slot: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """A type fits a slot when one value of it (a slice's array: its first) fits in the slot,
         and the type has pointers exactly when the slot's span is scanned."""
@@ -291,6 +291,6 @@ class _Flow:
         sizes = np.array([plans.size(int(k)) for k in kinds.tolist()], dtype=np.int64)[which.ravel()]
         scanned = np.array([bool(k & ~ADDRESS_MASK) or plans.has_pointers(k) for k in kinds.tolist()],
                            dtype=bool)[which.ravel()]
-        span = self.slots.span_of_slot(slot)
+        span = self.span_of[slot]
         room = self.slots.elemsize[span].astype(np.int64)
         return (sizes > 0) & (sizes <= room) & (scanned == ~self.slots.noscan[span])
