@@ -19,12 +19,13 @@ class TypesCommand(Command):
         "over 512 B with pointers), then along typed pointers: a *T field types what it\n"
         "points to as T, a []T field an array of T (named []T), an interface its data by\n"
         "its type word, a map field the map's buckets or groups; globals are typed by the\n"
-        "binary's DWARF when it has some. Objects no typed pointer reaches are grouped by\n"
-        "size class and scan/noscan. BYTES are slot bytes (the size class).\n"
+        "binary's DWARF when it has some, and so are the goroutines' stack variables, where\n"
+        "the DWARF places them at each frame's pc. Objects no typed pointer reaches are\n"
+        "grouped by size class and scan/noscan. BYTES are slot bytes (the size class).\n"
         "JSON: types [{type, objects, bytes} (untyped: type null, size_class, noscan)],\n"
         "unreachable {objects, bytes, types [...]}, reachable {objects, bytes}, roots\n"
         "{global_words, stacks, conservative_frames}, dangling_pointers, conservative_objects,\n"
-        "typing {labelled_objects, inferred_objects, typed_globals}.")
+        "typing {labelled_objects, inferred_objects, typed_globals, typed_locals}.")
 
     def add_arguments(self, parser):
         parser.add_argument("--top", type=positive_int, default=25, metavar="N",
@@ -46,7 +47,7 @@ class TypesCommand(Command):
             "conservative_objects": graph.pointers.conservative_objects,
             "typing": {"labelled_objects": int(((types.key != 0) & ~types.inferred & graph.slots.allocated).sum()),
                        "inferred_objects": int((types.inferred & graph.slots.allocated).sum()),
-                       "typed_globals": types.typed_globals},
+                       "typed_globals": types.typed_globals, "typed_locals": types.typed_locals},
         }
         report = Report(data)
         if args.json:
@@ -69,8 +70,8 @@ class TypesCommand(Command):
         typing = data["typing"]
         report.add(f"types: {typing['labelled_objects']} objects labelled by the runtime, "
                    f"{typing['inferred_objects']} typed through pointers to them"
-                   + (f" ({typing['typed_globals']} globals typed by DWARF)" if typing["typed_globals"] else
-                      " (no DWARF: globals untyped)"))
+                   + (f" ({typing['typed_globals']} globals and {typing['typed_locals']} stack variables typed by "
+                      "DWARF)" if typing["typed_globals"] else " (no DWARF: globals and stack variables untyped)"))
         if graph.dangling:
             report.add(Styled(f"{graph.dangling} pointers of live objects lead into no allocated object "
                               "(counted, not followed)", "warning"))

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from elftools.elf.elffile import ELFFile
 
 from gdbgomem.elf.dwarf import DwarfIndex
+from gdbgomem.elf.dwarf_locals import FrameLocals
 from gdbgomem.elf.dwarf_format import SHF_ALLOC, SHT_NOBITS
 from gdbgomem.elf.layout import StructLayout, layout_from_json, layout_to_json
 from gdbgomem.elf.debug_files import find_debug_file
@@ -75,6 +76,7 @@ class GoBinary:
         self._dwarf: Optional[DwarfIndex] = None
         self._dwarf_tried = False
         self._typed_globals: Optional[List[Tuple[int, int]]] = None
+        self._frame_locals: Optional[FrameLocals] = None
         self.dwarf_error: Optional[str] = None  # why DWARF could not be read, when it could not
         self._layouts: Dict[str, Optional[StructLayout]] = {}
         self.debug: Optional[GoBinary] = None  # the separate debug file, where one was found or given
@@ -293,6 +295,14 @@ class GoBinary:
             dwarf = self._dwarf_index()
             self._typed_globals = (_safely(dwarf.typed_variables) or []) if dwarf is not None else []
         return self._typed_globals
+
+    def frame_locals(self) -> Optional["FrameLocals"]:
+        """The reader of functions' local variables from the DWARF (its own or its debug file's);
+        None without DWARF."""
+        if self._frame_locals is None and self._has_dwarf_sections():
+            owner = self if ".debug_info" in self._sections or ".zdebug_info" in self._sections else self.debug
+            self._frame_locals = _safely(lambda: FrameLocals(owner._elf)) if owner is not None else None
+        return self._frame_locals
 
     def sized_symbols(self) -> List[Tuple[int, int, str]]:
         """(link-time address, size, name) of every symbol with a size, by address: what names

@@ -66,6 +66,19 @@ def check(binary: Path, trace: str, core: Path, live: dict, version: str) -> Non
         skipped = {g["status"] for g in hostrun.json_of(out[0])["goroutines"]
                    if g["goid"] not in dumped and g["status"] != "dead"}
         assert skipped <= {"waiting_for_cgo_callback"}, (host, skipped)
+    check_types(binary, core)
+
+
+def check_types(binary: Path, core: Path) -> None:
+    """go-types on the core: every allocated object counted once, reachable or garbage; every
+    pointer mask read; small objects typed through the pointers to them, though the binary is
+    stripped of DWARF and symbols."""
+    out = hostrun.run_host("standalone", ["go-types --json", "go-spans --json"], binary=binary, core=core)
+    types, spans = hostrun.json_of(out[0]), hostrun.json_of(out[1])["spans"]
+    allocated = sum(s["alloc_count"] for s in spans if s["state"] == "inuse")
+    assert types["reachable"]["objects"] + types["unreachable"]["objects"] == allocated
+    assert types["conservative_objects"] == 0 and types["typing"]["typed_globals"] == 0
+    assert types["typing"]["labelled_objects"] > 0 and types["typing"]["inferred_objects"] > 0
 
 
 def test_shfmt(kernel_cores_allowed, ptrace_allowed, tmp_path):

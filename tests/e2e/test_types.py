@@ -40,17 +40,20 @@ def headers_name_types(h) -> bool:
 
 
 def globals_typed(h) -> bool:
-    """A build with DWARF types its globals, and so what they point to (main.cache, main.shape)."""
+    """A build with DWARF types its globals and its stack variables, and so what they point to
+    (main.cache, main.shape, the holder's blobs)."""
     return h.build_kind in ("debug", "pie")
 
 
 def typed_names(h) -> set:
     """The fixture's types go-types names exactly: the labelled ones and what they point to (main.tag
-    and the payloads, small and never labelled) from 1.22 on; before, what the typed globals reach,
-    and the wards, whose finalizer record names their type in every build."""
+    and the payloads, small and never labelled) from 1.22 on; before, what the typed globals and
+    the holder's typed stack variable reach, and the wards, whose finalizer record names their type
+    in every build. Only the garbage, which nothing points to, stays untyped on 1.21."""
     if headers_name_types(h):
         return set(h.truth["types"])
-    return {"main.ward"} | ({"main.record", "main.node", "main.tag", "[]main.octet"} if globals_typed(h) else set())
+    typed = {"main.record", "main.node", "main.tag", "[]main.octet", "main.blob"}
+    return {"main.ward"} | (typed if globals_typed(h) else set())
 
 
 def untyped_count(rows_json, slot, noscan=False):
@@ -69,11 +72,14 @@ def test_every_object_of_the_fixtures_types_is_where_its_owner_keeps_it(h):
                                            "bytes": want["objects"] * want["slot"]}], name
         else:  # counted in its size class, with others of the class
             assert untyped_count(listed, want["slot"], noscan=name == "[]main.octet") >= want["objects"], name
-    if headers_name_types(h):
+    if "main.blob" in typed:  # the holder's slice: its type from its header, or the holder's DWARF
         assert rows(types["types"], "[]*main.blob") == [{"type": "[]*main.blob", "objects": 1,
                                                           "bytes": h.truth["holder_blob_array_slot"]}]
+    if headers_name_types(h):
         assert not rows(types["types"], "main.garbage") and not rows(types["types"], "[]*main.garbage")
         assert [r["objects"] for r in rows(types["unreachable"]["types"], "[]*main.garbage")] == [1]
+    typing = types["typing"]
+    assert (typing["typed_globals"] > 0, typing["typed_locals"] > 0) == (globals_typed(h), globals_typed(h))
     if globals_typed(h):  # the map that holds the records is named through main.cache's map type
         maps = "runtime.hmap" if h.truth["go_version"] < "go1.24" else "internal/runtime/maps.Map"
         assert rows(types["types"], maps) and rows(types["types"], maps)[0]["objects"] >= 1

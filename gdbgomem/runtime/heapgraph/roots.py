@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -45,6 +45,7 @@ class RootWords:
     precise: bool
     goid: Optional[int] = None
     pointer_types: Optional[np.ndarray] = None   # uint64 per value: its pointer type (*T) where known, else 0
+    frame: Optional[Tuple[str, int, int]] = None  # a stack frame's (function symbol, pc to look up, CFA)
 
 
 def all_roots(rt: GoRuntime) -> List[RootWords]:
@@ -101,27 +102,28 @@ def stack_roots(rt: GoRuntime) -> List[RootWords]:
         if not blob:
             continue
         words = np.frombuffer(blob[:len(blob) - len(blob) % 8], dtype=np.uint64)
-        for name, offsets, precise in _frames(rt, view, low, g.stack_hi):
+        for name, offsets, precise, frame in _frames(rt, view, low, g.stack_hi):
             index = offsets // 8
             index = index[(index >= 0) & (index < len(words))]
             values = words[index]
             keep = values != 0
             roots.append(RootWords("stack", f"goroutine {g.goid} {name}",
                                    np.uint64(low) + index[keep].astype(np.uint64) * np.uint64(8), values[keep],
-                                   precise, goid=g.goid))
+                                   precise, goid=g.goid, frame=frame))
     return roots
 
 
 def _frames(rt: GoRuntime, view, low: int, high: int):
-    """(name, offsets from low of the pointer words, precise) per physical frame; the words past
-    the last frame the walk reached are one more conservative region."""
+    """(name, offsets from low of the pointer words, precise, (function, pc, CFA)) per physical frame;
+    the words past the last frame the walk reached are one more conservative region. The pc is the
+    one a call site's variables are described at: a return address less one."""
     names, out = {}, []
     for frame in view.frames:
         names.setdefault(frame.sp, frame.function or hex(frame.pc))
     physical = [f for f in view.frames if not f.inlined]
     conservative_next = view.sp_source == "thread registers"  # the innermost frame of a running goroutine
     end = low
-    for frame in physical:
+    for depth, frame in enumerate(physical):
         func = rt.pclntab.find_func(frame.pc)
         size = frame.size_on_stack  # up to the caller's sp: the frame and the return address
         if func is None or size is None:
@@ -129,11 +131,12 @@ def _frames(rt: GoRuntime, view, low: int, high: int):
         offsets = None if conservative_next else frame_pointer_offsets(rt, func, frame.pc, size)
         conservative_next = func.name in PREEMPTED  # the frame it interrupted is scanned word by word
         base = frame.sp - low
+        where = (func.name, frame.pc - (1 if depth else 0), frame.sp + size)
         if offsets is None:
-            out.append((names[frame.sp], base + np.arange(0, size, 8, dtype=np.int64), False))
+            out.append((names[frame.sp], base + np.arange(0, size, 8, dtype=np.int64), False, where))
         else:
-            out.append((names[frame.sp], base + offsets, True))
+            out.append((names[frame.sp], base + offsets, True, where))
         end = frame.sp + size
     if view.stop_reason not in ("goexit", "top frame") and end < high:
-        out.append(("(beyond the last frame)", np.arange(end - low, high - low, 8, dtype=np.int64), False))
+        out.append(("(beyond the last frame)", np.arange(end - low, high - low, 8, dtype=np.int64), False, None))
     return out

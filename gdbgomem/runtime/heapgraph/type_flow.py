@@ -5,9 +5,10 @@ pointers, Go 1.22+) or mspan.largeType. Every other object gets its type from wh
 points to it, when that referrer's type is known: a *T field says T, a []T field says an
 array of T, an interface's type word names the value behind its data word, a map field
 leads through the runtime's map structures to buckets or groups of the map's types.
-Typed roots start it: the malloc-headed objects, the globals the binary's DWARF types
-(each DWARF type carries the address of its runtime descriptor), and the objects with a
-finalizer (whose record keeps the object's pointer type). Each round types
+Typed roots start it: the malloc-headed objects, the globals and the stack frames'
+variables the binary's DWARF types (each DWARF type carries the address of its runtime
+descriptor; a variable's place in its frame at the frame's pc comes from its location
+list), and the objects with a finalizer (whose record keeps the object's pointer type). Each round types
 the objects the previous round typed point to, for every (type, slot) group at once
 with numpy, until nothing new is typed; every slot is typed at most once, so cyclic or
 corrupt graphs end. A type that points to its own kind (a list node's next) would type a
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,14 +33,18 @@ from gdbgomem.runtime.abi_types import MALLOC_HEADER
 from gdbgomem.runtime.cache import already_known, per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.heapgraph.graph import heap_graph
+from gdbgomem.elf.dwarf_locals import POINTER_TO, VALUE
 from gdbgomem.runtime.heapgraph.pointers import HeapPointers
+from gdbgomem.runtime.heapgraph.roots import RootWords
 from gdbgomem.runtime.heapgraph.slots import HeapSlots
 from gdbgomem.runtime.heapgraph.type_plans import (
-    ADDRESS_MASK, EFACE, IFACE, KIND_POINTER, MAP_DIRECTORY, MAP_HEADER, NONE, POINTER, TAG_MASK, Plan, TypePlans,
+    ADDRESS_MASK, EFACE, IFACE, KIND_POINTER, MAP_DIRECTORY, MAP_HEADER, NONE, POINTER, SLICE, TAG_MASK, Plan,
+    TypePlans,
 )
 from gdbgomem.runtime.heapgraph.walk import reach
 
 MAX_GLOBAL_BYTES = 64 << 20   # a typed global larger than this is not read (a corrupt DWARF size)
+MAX_LOCAL_WORDS = 1 << 12      # words of one stack variable followed (a larger one: its first 32 KiB)
 NARROW = 16     # a type with fewer objects than this in a round's frontier...
 STREAK = 3      # ...this many rounds in a row has its chains followed whole
 
@@ -53,6 +58,7 @@ class SlotTypes:
     headed: np.ndarray     # bool per span: its objects start past a malloc header
     plans: TypePlans
     typed_globals: int     # globals whose DWARF type seeded the propagation
+    typed_locals: int = 0  # stack variables whose DWARF type seeded it
 
     def header_bytes(self, slots: HeapSlots, ids: np.ndarray) -> np.ndarray:
         """Bytes before each object in its slot: the malloc header, where its span has them."""
@@ -65,7 +71,7 @@ def slot_types(rt: GoRuntime) -> SlotTypes:
     typed_roots = [r for r in graph.roots if r.pointer_types is not None]
     pointers = (np.concatenate([r.values for r in typed_roots] or [np.zeros(0, np.uint64)]),
                 np.concatenate([r.pointer_types for r in typed_roots] or [np.zeros(0, np.uint64)]))
-    return infer_types(rt, graph.slots, graph.pointers, typed_globals(rt), pointers)
+    return infer_types(rt, graph.slots, graph.pointers, typed_globals(rt), pointers, typed_locals(rt, graph.roots))
 
 
 def inferred_type_name(rt: GoRuntime, address: int, compute: bool) -> Optional[str]:
@@ -84,6 +90,40 @@ def inferred_type_name(rt: GoRuntime, address: int, compute: bool) -> Optional[s
     return name
 
 
+@dataclass
+class TypedLocal:
+    """A stack variable the DWARF types: where its words are in memory."""
+
+    kind: int                 # dwarf_locals.VALUE, POINTER_TO or SLICE_OF
+    typ: int                  # *abi.Type
+    words: Dict[int, int]     # word index -> address, for a variable in pieces
+    whole: Optional[int]      # or the address of the whole variable
+
+    def address(self, word: int) -> Optional[int]:
+        return self.whole + 8 * word if self.whole is not None else self.words.get(word)
+
+
+def typed_locals(rt: GoRuntime, roots: Sequence[RootWords]) -> List[TypedLocal]:
+    """The typed variables the binary's DWARF places in stack memory in each frame root, at the
+    frame's pc; none without DWARF."""
+    binary = rt.target.binary
+    reader = binary.frame_locals() if binary is not None else None
+    types = rt.moduledata_word("types")
+    if reader is None or types is None:
+        return []
+    bias = rt.target.load_bias()
+    found = []
+    for root in roots:
+        if root.frame is None:
+            continue
+        function, pc, cfa = root.frame
+        for local in reader.locals_at(function, pc - bias):
+            found.append(TypedLocal(local.kind, types + local.runtime_type,
+                                    {w: cfa + offset for w, offset in local.words.items()},
+                                    cfa + local.whole if local.whole is not None else None))
+    return found
+
+
 def typed_globals(rt: GoRuntime) -> List[Tuple[int, int]]:
     """(address, *abi.Type) of each global the binary's DWARF types; none without DWARF."""
     binary = rt.target.binary
@@ -96,15 +136,16 @@ def typed_globals(rt: GoRuntime) -> List[Tuple[int, int]]:
 
 def infer_types(rt: GoRuntime, slots: HeapSlots, pointers: HeapPointers, globals_: List[Tuple[int, int]],
                 typed_roots: Tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.uint64), np.zeros(0, np.uint64)),
+                locals_: Sequence["TypedLocal"] = (),
                 plans: Optional[TypePlans] = None) -> SlotTypes:
-    """Types for every slot: the runtime's labels, then what typed globals (address, *abi.Type)
-    and typed root words (values, their pointer types) lead to."""
+    """Types for every slot: the runtime's labels, then what typed globals (address, *abi.Type),
+    typed root words (values, their pointer types) and typed stack variables lead to."""
     plans = plans or TypePlans(rt)
     key = pointers.slot_type.copy()
     out = SlotTypes(key, np.zeros(slots.count, bool), pointers.headed, plans, 0)
     flow = _Flow(rt, slots, pointers, out)
     frontier = np.concatenate([np.flatnonzero(key), flow.seed_from_globals(globals_),
-                               flow.seed_from_pointers(*typed_roots)])
+                               flow.seed_from_pointers(*typed_roots), flow.seed_from_locals(locals_)])
     while len(frontier):
         frontier = flow.round(frontier)
     return out
@@ -145,6 +186,32 @@ class _Flow:
             return np.zeros(0, np.int64)
         return self._claim(np.concatenate(values), np.concatenate(type_words), np.concatenate(actions),
                            np.concatenate(targets))
+
+    def seed_from_locals(self, locals_: Sequence[TypedLocal]) -> np.ndarray:
+        """Type what typed stack variables point to; the newly typed slots. A variable of a pointer
+        or slice type without a descriptor of its own is one word pointing to its element type."""
+        wanted: List[Tuple[int, int, int, int]] = []   # (word address, action, target, word before's address)
+        for local in locals_:
+            if local.kind != VALUE:
+                if local.address(0) is not None:
+                    wanted.append((local.address(0), POINTER if local.kind == POINTER_TO else SLICE, local.typ, 0))
+                continue
+            plan = self.out.plans.plan(local.typ)
+            if plan is None:
+                continue
+            for w in np.flatnonzero(plan.actions[:MAX_LOCAL_WORDS]).tolist():
+                if local.address(w) is not None:
+                    wanted.append((local.address(w), int(plan.actions[w]), int(plan.targets[w]),
+                                   local.address(w - 1) or 0))
+        self.out.typed_locals = len(locals_)
+        if not wanted:
+            return np.zeros(0, np.int64)
+        raw = self.rt.target.read_many([(a, 8) for a, _act, _t, _b in wanted] + [(b, 8) for *_, b in wanted])
+        word = lambda r: struct.unpack("<Q", r)[0] if r else 0  # noqa: E731
+        values = np.array([word(r) for r in raw[:len(wanted)]], np.uint64)
+        befores = np.array([word(r) for r in raw[len(wanted):]], np.uint64)
+        return self._claim(values, befores, np.array([w[1] for w in wanted], np.uint8),
+                           np.array([w[2] for w in wanted], np.uint64))
 
     def seed_from_pointers(self, values: np.ndarray, pointer_types: np.ndarray) -> np.ndarray:
         """Type what root words of a known pointer type (*T) point to as T; the newly typed slots."""
