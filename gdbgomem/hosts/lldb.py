@@ -50,7 +50,8 @@ class LldbTarget(Target):
         50 MB/s (measured); the kernel's file does GB/s. The process is stopped by lldb
         all the same; where the file cannot be read (another user, ptrace_scope), lldb's
         own path is used."""
-        pid = self.pid if not self.is_core else None
+        process = self._target.GetProcess()  # asked once: a read of 100 000 goroutines calls this 10 000 times
+        pid = process.GetProcessID() or None if process.IsValid() and process.GetPluginName() != "elf-core" else None
         if pid != self._mem_pid:
             if self._mem_fd is not None:
                 os.close(self._mem_fd)
