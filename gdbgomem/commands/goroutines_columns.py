@@ -227,9 +227,11 @@ def _wait_texts(rt: GoRuntime, columns: GoroutineColumns, rows: np.ndarray, text
     waited, none = _waited(rt, columns, rows, text.now)
     ms = np.full(len(rows), -1, dtype=np.int64) if waited is None else \
         np.where(none, -1, (waited // np.uint64(1_000_000)).astype(np.int64))
-    keys, codes = np.unique(np.stack([reason.astype(np.int64), ms], axis=1), axis=0, return_inverse=True)
+    # one integer per (reason, ms): a reason is a byte, and no wait lasts 2**40 ms (35 years)
+    keys, codes = np.unique((reason.astype(np.int64) << 41) + np.minimum(ms, 1 << 40) + 1, return_inverse=True)
     cells = []
-    for code, millis in keys.tolist():
+    for key in keys.tolist():
+        code, millis = key >> 41, (key & ((1 << 41) - 1)) - 1
         name = rt.wait_reason(code)
         cells.append("-" if not name else name if millis < 0 else text.waited(name, millis))
     return [cells[c] for c in codes.ravel().tolist()]
