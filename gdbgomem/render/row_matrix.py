@@ -59,8 +59,8 @@ class RowMatrix:
             elif kind == "numbers":
                 values, null = data
                 window[:] = _digits(values[start:stop], slot_width)
-                if null is not None:
-                    rows = null[start:stop]
+                rows = null[start:stop] if null is not None else None
+                if rows is not None and rows.any():  # then the slot is wide enough for "null"
                     window[rows] = 0
                     window[rows, :len(_NULL)] = _NULL
             else:
