@@ -98,6 +98,16 @@ class LldbTarget(Target):
             raise MemoryReadError(address, size)
         return data
 
+    def read_into(self, address: int, out: memoryview) -> bool:
+        fd = self._proc_mem() if 0 <= address and address + len(out) <= 1 << 64 else None
+        if fd is not None:
+            try:
+                if os.preadv(fd, [out], address) == len(out):  # straight into the buffer
+                    return True
+            except (OSError, OverflowError):
+                pass
+        return super().read_into(address, out)
+
     def load_bias(self) -> int:
         """Where lldb has the executable's ELF header minus where it was linked (symbols or not)."""
         if self._bias is None:

@@ -5,8 +5,8 @@ Python work around each region (sorting, merging, slicing) costs more than the
 reads. Here the merging into windows is an array operation, with read_many's
 rules (gaps up to MERGE_GAP merged, reads of at most MAX_WINDOW, a window that
 cannot be read whole retried record by record), and no bytes object is made per
-record: the windows read are joined into chunks of about CHUNK_BYTES, and each
-record is an offset into its chunk, from which callers gather the words they need
+record: the windows are read into chunks of about CHUNK_BYTES (Target.read_into),
+and each record is an offset into its chunk, from which callers gather the words they need
 (words()) for all the chunk's records at once.
 """
 
@@ -51,7 +51,8 @@ def read_chunks(target: Target, addresses: np.ndarray, sizes: np.ndarray) -> Ite
     wanted = np.flatnonzero((addresses > 0) & (sizes > 0))
     if not len(wanted):
         return
-    pad = bytes(-(-int(sizes.max()) // 8) * 8)
+    largest = int(sizes.max())
+    pad = -(-largest // 8) * 8
     order = wanted[np.argsort(addresses[wanted], kind="stable")]
     starts = addresses[order]
     reach = np.maximum.accumulate(starts + sizes[order].astype(np.uint64))
@@ -61,27 +62,27 @@ def read_chunks(target: Target, addresses: np.ndarray, sizes: np.ndarray) -> Ite
     window_of = np.repeat(np.arange(len(firsts)), np.diff(bounds))
     in_window = (starts - starts[np.array(firsts)][window_of]).astype(np.int64)
     base = np.full(len(firsts), -1, dtype=np.int64)
-    pieces: List[bytes] = []
+    capacity = CHUNK_BYTES + max(MAX_WINDOW, largest) + 8 + pad  # a window never spans more
+    buffer = np.empty(capacity, dtype=np.uint8)
+    view = memoryview(buffer)
     held, chunk_start = 0, 0
     reach_list, start_list = reach.tolist(), starts.tolist()
     for w, (first, stop) in enumerate(zip(firsts, bounds[1:])):
         start = start_list[first]
-        data = target.try_read(start, reach_list[stop - 1] - start)
-        if data is None:
-            yield from _one_by_one(target, addresses, sizes, order[first:stop])
-        else:
+        length = reach_list[stop - 1] - start
+        if target.read_into(start, view[held:held + length]):
             base[w] = held
-            pieces.append(data)
-            held += len(data)
-            if held % 8:  # windows start 8-aligned in the chunk, as in memory: see Chunk.words
-                pieces.append(bytes(8 - held % 8))
-                held += 8 - held % 8
+            held += -(-length // 8) * 8  # windows start 8-aligned in the chunk, as in memory: see Chunk.words
+        else:
+            yield from _one_by_one(target, addresses, sizes, order[first:stop])
         if held >= CHUNK_BYTES or (stop == len(order) and held):
             at = np.arange(chunk_start, stop)
             at = at[base[window_of[at]] >= 0]
-            pieces.append(pad)
-            yield Chunk(order[at], np.frombuffer(b"".join(pieces), dtype=np.uint8), base[window_of[at]] + in_window[at])
-            pieces, held, chunk_start = [], 0, stop
+            buffer[held:held + pad] = 0
+            yield Chunk(order[at], buffer[:held + pad], base[window_of[at]] + in_window[at])
+            buffer = np.empty(capacity, dtype=np.uint8)  # the chunk handed over keeps its own
+            view = memoryview(buffer)
+            held, chunk_start = 0, stop
 
 
 def _windows(starts: np.ndarray, reach: np.ndarray) -> List[int]:
