@@ -2,7 +2,7 @@
 
 The listing of 100 000 goroutines as Goroutine objects spends most of its time making
 them (goroutines.decoded_goroutines): here each member of runtime.g is one array over
-all the gs, read with record_reads.read_records, and the walks to the first user
+all the gs, read with record_reads.read_chunks, and the walks to the first user
 frame (goroutines.locate_code) go through the same trie a group of goroutines at a
 time: those at one node read their next return address together, so the Python work
 is per node of the trie, not per goroutine. Only numpy-built views import this module.
@@ -15,11 +15,12 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from gdbgomem.runtime.cache import per_stop
-from gdbgomem.runtime.goroutines import (STACK_TOP_BYTES, _factory, _walks, locate_code, read_allgs,
+from gdbgomem.runtime.goroutines import (G_MEMBERS, STACK_TOP_BYTES, _factory, _walks, locate_code, read_allgs,
                                          read_goroutine)
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import G_DEAD, G_SYSCALL, G_WAITING
 from gdbgomem.runtime.record_reads import read_chunks
+
 
 class GoroutineColumns:
     """The readable gs in allgs order. members: g member name (goroutines.G_MEMBERS) ->
@@ -66,7 +67,7 @@ def goroutine_columns(rt: GoRuntime) -> GoroutineColumns:
     addresses = np.array(read_allgs(rt), dtype=np.uint64)
     members: Dict[str, Optional[np.ndarray]] = {
         name: None if name not in decoder.fields else np.zeros(len(addresses), dtype=np.uint64)
-        for name in decoder._requested}
+        for name, _ in G_MEMBERS}
     readable = np.zeros(len(addresses), dtype=bool)
     for chunk in read_chunks(rt.target, addresses, np.full(len(addresses), decoder.size)):
         readable[chunk.indices] = True
@@ -93,18 +94,14 @@ def _locate(rt: GoRuntime, columns: GoroutineColumns) -> None:
     users: Dict[tuple, int] = {}
     starts = pc[parked]
     unique_pcs, inverse = np.unique(starts, return_inverse=True)
-    roots = []
-    for k, start in enumerate(unique_pcs.tolist()):
-        node = walks.roots.get(start) or walks.root(start)
-        roots.append(node)
-        columns.function[parked[inverse == k]] = functions.setdefault(node.function, len(functions))
+    inverse = inverse.ravel()
+    roots = [walks.roots.get(start) or walks.root(start) for start in unique_pcs.tolist()]
+    codes = np.array([functions.setdefault(node.function, len(functions)) for node in roots], dtype=np.int64)
+    columns.function[parked] = codes[inverse]
     slow: List[int] = []  # walks that run past the stack top read: goroutine by goroutine
     for chunk in read_chunks(rt.target, top_sp, sizes):
         # pending: (node, positions in chunk) still to walk
-        codes = inverse[chunk.indices]
-        order = np.argsort(codes, kind="stable")
-        bounds = np.flatnonzero(np.diff(codes[order])) + 1
-        pending = [(roots[int(codes[group[0]])], group) for group in np.split(order, bounds)]
+        pending = [(roots[root], group) for root, group in _groups(inverse[chunk.indices])]
         while pending:
             node, here = pending.pop()
             offset = node.offset
@@ -119,13 +116,8 @@ def _locate(rt: GoRuntime, columns: GoroutineColumns) -> None:
             if not len(here):
                 continue
             words = chunk.words(offset - 8, 8, here)
-            if (words == words[0]).all():  # the common case: all went on to the same caller
-                parts = [(int(words[0]), here)]
-            else:
-                unique_words, word_inverse = np.unique(words, return_inverse=True)
-                parts = [(word, here[word_inverse == k]) for k, word in enumerate(unique_words.tolist())]
-            for word, part in parts:
-                pending.append((node.children.get(word) or walks.child(node, word), part))
+            for word, part in _groups(words):
+                pending.append((node.children.get(word) or walks.child(node, word), here[part]))
     for i in slow:
         g = read_goroutine(rt, int(columns.addresses[parked[i]]))
         if g is not None:
@@ -135,3 +127,12 @@ def _locate(rt: GoRuntime, columns: GoroutineColumns) -> None:
                 columns.user[parked[i]] = users.setdefault(user, len(users))
     columns.functions = list(functions)
     columns.users = list(users)
+
+
+def _groups(values: np.ndarray):
+    """(value, positions of it in values) for each distinct value."""
+    if (values == values[0]).all():  # the common case: one
+        return [(int(values[0]), np.arange(len(values)))]
+    order = np.argsort(values, kind="stable")
+    bounds = np.flatnonzero(np.diff(values[order])) + 1
+    return [(int(values[group[0]]), group) for group in np.split(order, bounds)]
