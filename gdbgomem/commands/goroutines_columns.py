@@ -163,16 +163,14 @@ def _distinct(rt: GoRuntime, columns: GoroutineColumns, rows: np.ndarray, more: 
             member("gopc"), member("goid") == 1] + more
     if not len(rows):
         return np.zeros(0, dtype=np.int64), []
-    combined = np.zeros(len(rows), dtype=np.int64)
+    codes = np.zeros(len(rows), dtype=np.int64)
     for key in keys:
-        column = np.asarray(key)[rows]
-        if (column == column[0]).all():  # most are the same for every goroutine
-            continue
-        values, inverse = np.unique(column, return_inverse=True)
-        combined = np.unique(combined * len(values) + inverse.ravel(), return_inverse=True)[1].ravel()
-    _, first, codes = np.unique(combined, return_index=True, return_inverse=True)
+        values, inverse = _factorize(np.asarray(key)[rows])
+        codes = _factorize(codes * len(values) + inverse)[1]
+    first = np.zeros(codes.max() + 1, dtype=np.int64)
+    first[codes] = np.arange(len(codes))  # a row of each code (which one does not matter)
     goroutines = [_representative(rt, columns, row) for row in rows[first].tolist()]
-    return codes.ravel(), None if any(g is None for g in goroutines) else goroutines
+    return codes, None if any(g is None for g in goroutines) else goroutines
 
 
 def _representative(rt: GoRuntime, columns: GoroutineColumns, row: int) -> Optional[Goroutine]:
@@ -201,20 +199,17 @@ def _text_columns(rt: GoRuntime, columns: GoroutineColumns, rows: np.ndarray, at
     lo, hi = member("stack_lo")[rows], member("stack_hi")[rows]
     sp = columns.saved_position()[1][rows]
     inside = (lo <= sp) & (sp <= hi)
-    per_row = codes.tolist()
-    statuses = [status[c] for c in per_row]
-    texts = [list(map(str, member("goid")[rows].tolist())), [s.text for s in statuses],
+    styles = _take([cell.style for cell in status], codes)
+    texts = [list(map(str, member("goid")[rows].tolist())), _take([cell.text for cell in status], codes),
              _wait_texts(rt, columns, rows, text), ["-"] * len(rows), list(map("0x{:x}".format, lo.tolist())),
-             _size_texts(hi - lo, np.ones(len(rows), dtype=bool), text),
-             _size_texts(hi - sp, inside, text), [function[c] for c in per_row], [where[c] for c in per_row],
-             [made[c] for c in per_row]] + ([["-"] * len(rows)] if labeled else [])
+             _size_texts(hi - lo, np.ones(len(rows), dtype=bool), text), _size_texts(hi - sp, inside, text),
+             _take(function, codes), _take(where, codes), _take(made, codes)] + ([["-"] * len(rows)] if labeled else [])
     if len(at):
         special = text.columns(specials, labeled)
         for j, position in enumerate(at.tolist()):
-            statuses[position] = special[1].styles[j]
+            styles[position] = special[1].styles[j]
             for column, given in zip(texts, special):
                 column[position] = given.texts[j]
-    styles = [s.style if type(s) is not str else s for s in statuses]
     sizes = [CORRUPT.style if t == CORRUPT.text else None for t in texts[5]] if any(
         not 0 <= g.stack_hi - g.stack_lo <= MAX_STACK_BYTES for g in specials) else None
     kinds = [None, styles, None, None, "address", sizes, None, "function", None, None, None]
@@ -228,17 +223,37 @@ def _wait_texts(rt: GoRuntime, columns: GoroutineColumns, rows: np.ndarray, text
     ms = np.full(len(rows), -1, dtype=np.int64) if waited is None else \
         np.where(none, -1, (waited // np.uint64(1_000_000)).astype(np.int64))
     # one integer per (reason, ms): a reason is a byte, and no wait lasts 2**40 ms (35 years)
-    keys, codes = np.unique((reason.astype(np.int64) << 41) + np.minimum(ms, 1 << 40) + 1, return_inverse=True)
+    keys, codes = _factorize((reason.astype(np.int64) << 41) + np.minimum(ms, 1 << 40) + 1)
     cells = []
-    for key in keys.tolist():
+    for key in keys:
         code, millis = key >> 41, (key & ((1 << 41) - 1)) - 1
         name = rt.wait_reason(code)
         cells.append("-" if not name else name if millis < 0 else text.waited(name, millis))
-    return [cells[c] for c in codes.ravel().tolist()]
+    return _take(cells, codes)
 
 
 def _size_texts(sizes: np.ndarray, shown: np.ndarray, text: TextRows) -> List[str]:
     """TextRows.size of each size where shown, "-" elsewhere."""
-    values, codes = np.unique(np.where(shown, sizes, np.uint64(0)), return_inverse=True)
-    cells = [text.size(v) for v in values.tolist()]
-    return [cells[c] if s else "-" for c, s in zip(codes.ravel().tolist(), shown.tolist())]
+    values, codes = _factorize(np.where(shown, sizes, np.uint64(0)))
+    return _take([text.size(v) for v in values] + ["-"], np.where(shown, codes, len(values)))
+
+
+def _factorize(values: np.ndarray):
+    """(the distinct values, as a list; the position of each value's among them). Most
+    goroutines share a value, so only the others are sorted."""
+    if not len(values):
+        return [], np.zeros(0, dtype=np.int64)
+    common = values[len(values) // 2]
+    other = values != common
+    distinct, codes = np.unique(values[other], return_inverse=True)
+    positions = np.zeros(len(values), dtype=np.int64)
+    positions[other] = codes.ravel() + 1
+    return [common.item()] + distinct.tolist(), positions
+
+
+def _take(cells: list, codes: np.ndarray) -> list:
+    """cells[c] for each code: one array take, not a Python step per row."""
+    table = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):  # one by one: a cell may be a tuple, which numpy would unpack
+        table[i] = cell
+    return table[codes].tolist()

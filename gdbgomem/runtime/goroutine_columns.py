@@ -130,9 +130,14 @@ def _locate(rt: GoRuntime, columns: GoroutineColumns) -> None:
 
 
 def _groups(values: np.ndarray):
-    """(value, positions of it in values) for each distinct value."""
-    if (values == values[0]).all():  # the common case: one
-        return [(int(values[0]), np.arange(len(values)))]
-    order = np.argsort(values, kind="stable")
-    bounds = np.flatnonzero(np.diff(values[order])) + 1
-    return [(int(values[group[0]]), group) for group in np.split(order, bounds)]
+    """(value, positions of it in values) for each distinct value. Most goroutines share a
+    value, so only the others are sorted."""
+    common = values[len(values) // 2]
+    same = values == common
+    groups = [(int(common), np.flatnonzero(same))]
+    others = np.flatnonzero(~same)
+    if len(others):
+        order = others[np.argsort(values[others], kind="stable")]
+        bounds = np.flatnonzero(np.diff(values[order])) + 1
+        groups += [(int(values[group[0]]), group) for group in np.split(order, bounds)]
+    return groups
