@@ -18,13 +18,13 @@ from tests.e2e.harness import subject
 pytestmark = pytest.mark.e2e
 
 MARK = "@@command@@"
-# argv: binary core path commands...; path "objects" takes the Goroutine path throughout
+# argv: binary core path commands...; path "objects": numpy cannot be imported, as in a debugger
+# whose Python lacks it, so the Goroutine path is taken throughout
 DRIVER = f"""
 import sys
-from gdbgomem.commands import goroutines
-from gdbgomem.hosts import standalone
 if sys.argv[3] == "objects":
-    goroutines._from_columns = lambda rt, args: None
+    sys.modules["numpy"] = None
+from gdbgomem.hosts import standalone
 prompt = standalone.Prompt(standalone.open_runtime(sys.argv[1], sys.argv[2]), None)
 for line in sys.argv[4:]:
     print("{MARK}", line, flush=True)
