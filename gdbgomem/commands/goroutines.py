@@ -12,7 +12,7 @@ from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import CORRUPT, Column, RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.goroutines import Goroutine, decoded_goroutines, find_goroutine, locate_code
+from gdbgomem.runtime.goroutines import Goroutine, allgs_length, decoded_goroutines, find_goroutine, locate_code
 from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import MAX_STACK_BYTES
@@ -362,9 +362,17 @@ def table_report(report: Report, columns: List[Column], labeled: bool, chosen: i
     return report
 
 
+# goroutines from which the listing is made from columns: below, importing numpy (about 0.2 s, once
+# per debugger session) costs more than the Goroutine path takes (about 10 us a goroutine)
+COLUMNS_FROM = 20_000
+
+
 def _from_columns(rt: GoRuntime, args) -> Optional[Report]:
-    """The unfiltered listing made from columns (commands.goroutines_columns), None where
-    numpy cannot be imported or the columns leave it to the Goroutine path."""
+    """The unfiltered listing made from columns (commands.goroutines_columns), None where there
+    are too few goroutines for it to pay, numpy cannot be imported, or the columns leave it to
+    the Goroutine path."""
+    if allgs_length(rt) < COLUMNS_FROM:
+        return None
     try:
         from gdbgomem.commands.goroutines_columns import listing_report
     except ImportError:

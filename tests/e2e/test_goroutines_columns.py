@@ -18,13 +18,20 @@ from tests.e2e.harness import subject
 pytestmark = pytest.mark.e2e
 
 MARK = "@@command@@"
+COLUMNS = "@@columns@@"
 # argv: binary core path commands...; path "objects": numpy cannot be imported, as in a debugger
 # whose Python lacks it, so the Goroutine path is taken throughout
 DRIVER = f"""
 import sys
 if sys.argv[3] == "objects":
     sys.modules["numpy"] = None
+from gdbgomem.commands import goroutines
 from gdbgomem.hosts import standalone
+goroutines.COLUMNS_FROM = 0  # the fixture has a few dozen goroutines
+if sys.argv[3] == "columns":  # say where the columns made the listing
+    from gdbgomem.commands import goroutines_columns
+    made = goroutines_columns.listing_report
+    goroutines_columns.listing_report = lambda rt, args: print("{COLUMNS}") or made(rt, args)
 prompt = standalone.Prompt(standalone.open_runtime(sys.argv[1], sys.argv[2]), None)
 for line in sys.argv[4:]:
     print("{MARK}", line, flush=True)
@@ -49,5 +56,6 @@ def test_columns_give_what_goroutines_give(running, go_version, columns):
     mine, theirs = outputs(binary, core, "columns", columns), outputs(binary, core, "objects", columns)
     # rows of both kinds: plain, and special ones (on a thread, with labels)
     assert mine.count(MARK) == len(COMMANDS) and re.search(r'"thread_id":\d', mine) and '"labels":{"' in mine
-    for command, a, b in zip(COMMANDS, mine.split(MARK)[1:], theirs.split(MARK)[1:]):
+    assert mine.count(COLUMNS) == len(COMMANDS) and COLUMNS not in theirs
+    for command, a, b in zip(COMMANDS, mine.replace(COLUMNS + "\n", "").split(MARK)[1:], theirs.split(MARK)[1:]):
         assert a == b, command
