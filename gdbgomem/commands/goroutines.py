@@ -12,7 +12,7 @@ from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import CORRUPT, Column, RawJsonArray, Report, Styled, Table, fields_table
 from gdbgomem.render.text import hexaddr, humanize
-from gdbgomem.runtime.goroutines import Goroutine, decoded_goroutines, find_goroutine, locate_code
+from gdbgomem.runtime.goroutines import Goroutine, allgs_length, decoded_goroutines, find_goroutine, locate_code
 from gdbgomem.runtime.manifest import G_DEAD, G_DEAD_EXTRA, G_SYSCALL
 from gdbgomem.runtime.labels import goroutine_labels
 from gdbgomem.runtime.plausible import MAX_STACK_BYTES
@@ -197,10 +197,14 @@ class TextRows:
         waited = waited_ns(g, self.now)
         if waited is None:
             return g.wait_reason
-        key = (g.wait_reason, waited // 1_000_000)  # shown in tenths of seconds at most
+        return self.waited(g.wait_reason, waited // 1_000_000)  # shown in tenths of seconds at most
+
+    def waited(self, reason: str, ms: int) -> str:
+        """The wait reason and how long, for a wait begun ms milliseconds ago."""
+        key = (reason, ms)
         text = self._waits.get(key)
         if text is None:
-            text = self._waits[key] = f"{g.wait_reason}, {_duration(key[1] * 1_000_000)}"
+            text = self._waits[key] = f"{reason}, {_duration(ms * 1_000_000)}"
         return text
 
     def columns(self, goroutines: List[Goroutine], labeled: bool) -> List[Column]:
@@ -312,6 +316,10 @@ class GoroutinesCommand(Command):
             if unknown:
                 raise GoMemError(f"go-goroutines: no status {', '.join(unknown)}",
                                  f"statuses are {', '.join(sorted(known))}")
+        if not (args.label or args.status or args.wait or args.func):
+            report = _from_columns(rt, args)
+            if report is not None:
+                return report
         everything = listing(rt)
         if args.func:
             locate_code(rt, everything)
@@ -332,18 +340,44 @@ class GoroutinesCommand(Command):
         if args.json:
             return report
         labeled = any(g.labels_address for g in shown)  # a LABELS column only where some have labels
-        report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
-                          "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []),
-                         [], drop_order=NARROW_DROPS, columns=TextRows(rt).columns(shown, labeled)))
-        if len(shown) < len(chosen):
-            report.add(Styled(f"... {len(chosen) - len(shown)} more not shown (--limit 0 shows all)", "muted"))
         corrupt = [g.goid for g in shown if not 0 <= g.stack_hi - g.stack_lo <= MAX_STACK_BYTES]  # g.flaws, inlined
-        if corrupt:
-            report.add(Styled(f"{len(corrupt)} with a stack that cannot be true (a corrupt core?): go-g "
-                              f"{corrupt[0]} says why", "warning"))
-        summary = ", ".join(f"{n} {status}" for status, n in totals.most_common())
-        report.add(f"{len(chosen)} goroutines: {summary}" if chosen else "no goroutines match")
-        return report
+        return table_report(report, TextRows(rt).columns(shown, labeled), labeled, len(chosen), len(shown),
+                            corrupt, totals)
+
+
+def table_report(report: Report, columns: List[Column], labeled: bool, chosen: int, shown: int,
+                 corrupt: List[int], totals: Counter) -> Report:
+    """go-goroutines' text view after its data: the table (columns, from TextRows), what is
+    not shown, the goids of stacks that cannot be true, the count of each status."""
+    report.add(Table(["GOID", "STATUS", "WAIT", "M/TID", "STACK LO", "SIZE", "USED", "FUNCTION",
+                      "USER FRAME", "CREATED BY"] + (["LABELS"] if labeled else []),
+                     [], drop_order=NARROW_DROPS, columns=columns))
+    if shown < chosen:
+        report.add(Styled(f"... {chosen - shown} more not shown (--limit 0 shows all)", "muted"))
+    if corrupt:
+        report.add(Styled(f"{len(corrupt)} with a stack that cannot be true (a corrupt core?): go-g "
+                          f"{corrupt[0]} says why", "warning"))
+    summary = ", ".join(f"{n} {status}" for status, n in totals.most_common())
+    report.add(f"{chosen} goroutines: {summary}" if chosen else "no goroutines match")
+    return report
+
+
+# goroutines from which the listing is made from columns: below, importing numpy (about 0.2 s, once
+# per debugger session) costs more than the Goroutine path takes (about 10 us a goroutine)
+COLUMNS_FROM = 20_000
+
+
+def _from_columns(rt: GoRuntime, args) -> Optional[Report]:
+    """The unfiltered listing made from columns (commands.goroutines_columns), None where there
+    are too few goroutines for it to pay, numpy cannot be imported, or the columns leave it to
+    the Goroutine path."""
+    if allgs_length(rt) < COLUMNS_FROM:
+        return None
+    try:
+        from gdbgomem.commands.goroutines_columns import listing_report
+    except ImportError:
+        return None
+    return listing_report(rt, args)
 
 
 class GoroutineCommand(Command):

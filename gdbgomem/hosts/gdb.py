@@ -49,6 +49,16 @@ class GdbTarget(Target):
         except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
             raise MemoryReadError(address, size) from None
 
+    def read_into(self, address: int, out: memoryview) -> bool:
+        if address < 0 or address + len(out) > 1 << 64:
+            return False
+        try:
+            memory = self._inferior.read_memory(address, len(out))
+        except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
+            return False
+        out[:] = memory.cast("B")  # gdb's buffer (of format "c"), copied once
+        return True
+
     # -- symbols, types, constants -----------------------------------------------------
     # Facts of the binary come from gdbgomem's own reader of the executable first: it answers
     # from a layout cache kept per build id, where gdb's first lookup of a runtime symbol or

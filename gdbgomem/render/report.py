@@ -27,10 +27,13 @@ class RawJsonArray:
     fragments is several times faster than building dicts for json.dumps. The
     texts may come from a generator, made while the output is written (once:
     render the report once). Only allowed as a top-level value of Report.data.
+    rows_per_text: how many elements each text holds, joined by commas already (listings
+    made a batch at a time), so that the output's pieces stay about PIECE_ROWS rows.
     """
 
-    def __init__(self, texts: Iterable[str]):
+    def __init__(self, texts: Iterable[str], rows_per_text: int = 1):
         self.texts = texts
+        self.rows_per_text = rows_per_text
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.texts)

@@ -33,12 +33,12 @@ def json_pieces(report: Report) -> List[str]:
             parts.append(",")
         parts.append(json.dumps(key) + ":")
         if isinstance(value, RawJsonArray):
-            rows = iter(value)
-            parts.append("[" + ",".join(islice(rows, PIECE_ROWS)))
-            piece = ",".join(islice(rows, PIECE_ROWS))
+            rows, count = iter(value), max(1, PIECE_ROWS // value.rows_per_text)
+            parts.append("[" + ",".join(islice(rows, count)))
+            piece = ",".join(islice(rows, count))
             while piece:
                 parts.append("," + piece)
-                piece = ",".join(islice(rows, PIECE_ROWS))
+                piece = ",".join(islice(rows, count))
             parts.append("]")
         else:
             parts.append(json.dumps(value, separators=(",", ":")))

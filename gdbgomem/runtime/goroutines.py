@@ -123,6 +123,11 @@ def g_decoder(rt: GoRuntime) -> StructDecoder:
     return StructDecoder(layout, members)
 
 
+def allgs_length(rt: GoRuntime) -> int:
+    """How many gs runtime.allgs holds, from its slice header alone."""
+    return rt.read_slice_header(rt.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")[1]
+
+
 def read_allgs(rt: GoRuntime) -> List[int]:
     """Addresses of every g the runtime has ever created (runtime.allgs)."""
     array, length = rt.read_slice_header(rt.global_address("runtime.allgs"), MAX_GOROUTINES, "runtime.allgs")

@@ -34,6 +34,7 @@ class StructDecoder:
             present.append((layout.offset(path), size, name))
         present.sort()
         fmt, cursor, self.names = "<", 0, []
+        self.fields: Dict[str, Tuple[int, int]] = {}  # name -> (offset, size) of each member decoded
         for offset, size, name in present:
             if offset < cursor:  # overlapping members (a union-like alias): read the first only
                 self.missing.append(name)
@@ -42,6 +43,7 @@ class StructDecoder:
             fmt += _FORMAT_BY_SIZE[size]
             cursor = offset + size
             self.names.append(name)
+            self.fields[name] = (offset, size)
         self._struct = struct.Struct(fmt)
         self.needed = self._struct.size  # bytes a record must have to decode (the chosen members' end)
         requested = [name for name, _ in members]

@@ -160,6 +160,16 @@ class Target(ABC):
         except MemoryReadError:
             return None
 
+    def read_into(self, address: int, out: memoryview) -> bool:
+        """Read len(out) bytes at address into out (a writable buffer); False where they cannot
+        be read. Hosts that read straight into a buffer override it: bulk reads
+        (record_reads) then copy each byte once, not three times."""
+        data = self.try_read(address, len(out))
+        if data is None:
+            return False
+        out[:] = data
+        return True
+
     def read_word(self, address: int) -> int:
         return int.from_bytes(self.read(address, self.pointer_size), "little")
 
