@@ -1,8 +1,8 @@
 """Benchmark: go-types and go-roots on a heap of millions of objects and over 1 GiB.
 
 Starts fixtures/owners with -records N -payload P (default 1 000 000 and 600: a map of a
-million records, each with a 600-byte payload and a name, about 3 million objects and 1.3 GiB
-of heap), writes its core once with gdb's gcore, then measures, each in a process of its own
+million records, each with a 600-byte payload, a name and a small tag, about 4 million objects
+and 1.3 GiB of heap), writes its core once with gdb's gcore, then measures, each in a process of its own
 (caches cold):
 
   in gdb      `go-types --json` and `go-roots --json` attached to the live process, timed with
