@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 
-from gdbgomem.commands.goroutines import (TEXT_LIMIT, RowEncoder, TextRows, status_key, table_report)
+from gdbgomem.commands.goroutine_rows import TEXT_LIMIT, RowEncoder, TextRows, status_key, table_report
 from gdbgomem.render.report import CORRUPT, Column, RawJsonArray, Report
 from gdbgomem.render.row_matrix import RowMatrix
 from gdbgomem.runtime.goroutine_columns import GoroutineColumns, goroutine_columns

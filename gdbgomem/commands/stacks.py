@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from gdbgomem.commands.base import Command, positive_int
 from gdbgomem.commands.explain import add_explain_argument, add_explanation, explain_stack
-from gdbgomem.commands.goroutines import created_by, status_key
+from gdbgomem.commands.goroutine_rows import created_by, status_key
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report, Styled, Table
 from gdbgomem.render.text import hexaddr, humanize

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from devtools import hostrun
-from gdbgomem.commands.goroutines import NARROW_DROPS
+from gdbgomem.commands.goroutine_rows import NARROW_DROPS
 from gdbgomem.render.text import humanize
 from tests.e2e.harness import chunk_probes, subject
 

@@ -20,7 +20,8 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.heapgraph.pointers import HeapPointers, heap_pointers
 from gdbgomem.runtime.heapgraph.slots import HeapSlots, heap_slots
 from gdbgomem.runtime.heapgraph.walk import reach
-from gdbgomem.runtime.heapgraph.roots import RootWords, all_roots
+from gdbgomem.runtime.heapgraph.roots import RootWords, global_roots, stack_roots
+from gdbgomem.runtime.heapgraph.special_roots import special_roots
 
 
 @dataclass
@@ -50,7 +51,7 @@ def heap_graph(rt: GoRuntime) -> HeapGraph:
     source, target = pointers.source[followed], target[followed]  # sorted by source, as pointers are
     row_start = np.zeros(slots.count + 1, dtype=np.int64)
     np.cumsum(np.bincount(source, minlength=slots.count), out=row_start[1:])
-    roots = all_roots(rt)
+    roots = global_roots(rt) + stack_roots(rt) + special_roots(rt)
     reached = _mark(slots, row_start, target, roots)
     dangling_sources = pointers.source[in_span & ~followed]
     dangling = int(reached[dangling_sources].sum())

@@ -48,11 +48,6 @@ class RootWords:
     frame: Optional[Tuple[str, int, int]] = None  # a stack frame's (function symbol, pc to look up, CFA)
 
 
-def all_roots(rt: GoRuntime) -> List[RootWords]:
-    from gdbgomem.runtime.heapgraph.special_roots import special_roots  # it names its roots with these
-    return global_roots(rt) + stack_roots(rt) + special_roots(rt)
-
-
 def global_roots(rt: GoRuntime) -> List[RootWords]:
     md = rt.layout("runtime.moduledata")
     module = rt.global_address("runtime.firstmoduledata")
