@@ -30,6 +30,7 @@ class RootsCommand(Command):
         "goroutine's innermost frame, a frame under asyncPreempt) word by word (precise:\n"
         "false). A finalizer keeps its object and all it reaches (the GC queues the\n"
         "finalizer instead of freeing them); cleanups and weak handles keep what they hold.\n"
+        "The runtime's own globals are one root, (runtime globals).\n"
         "JSON: roots [{root, kind (global|stack|finalizer|runtime), goid, precise,\n"
         "retained_objects, retained_bytes, reachable_objects, reachable_bytes}] (reachable:\n"
         "null past --top), shared {objects, bytes}, reachable {objects, bytes}, pprof {path,\n"

@@ -132,6 +132,9 @@ def test_each_owner_retains_what_it_alone_holds(h):
     cache = max(roots, key=lambda r: r["retained_bytes"])
     assert records <= cache["retained_bytes"] <= records * 1.05, cache  # plus names and the map's own memory
     assert cache["root"] == "main.cache" if named(h) else cache["kind"] == "global"
+    if named(h):  # the runtime's globals are one root; no global of the runtime stands alone
+        assert [r["kind"] for r in roots if r["root"] == "(runtime globals)"] == ["runtime"]
+        assert not [r for r in roots if r["root"].startswith(("runtime.", "internal/runtime/"))]
     assert cache["reachable_bytes"] >= cache["retained_bytes"] and roots[0] == cache
 
 

@@ -1,7 +1,9 @@
 """Roots as a user names them: a global variable by its symbol (main.cache), a goroutine's
 stack frame by goroutine and function (goroutine 42 main.holder: roots.py names those),
 each with the heap slots its words point into. A stripped binary has no symbols: its
-globals are named by section and offset (.bss+0x1f0).
+globals are named by section and offset (.bss+0x1f0). The runtime's own globals (its
+package and internal/runtime/...) are one root, "(runtime globals)" of kind runtime: what
+the runtime keeps for itself, apart from what the program holds.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from gdbgomem.elf.dwarf import package_of
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.heapgraph.graph import HeapGraph, root_hits
 from gdbgomem.runtime.heapgraph.roots import RootWords
 
 
+RUNTIME_GLOBALS = "(runtime globals)"
+
+
 @dataclass
 class RootUnit:
-    kind: str                 # "global" or "stack"
+    kind: str                 # "global", "stack", "finalizer" or "runtime"
     name: str
     goid: Optional[int]
     precise: bool
@@ -33,7 +39,8 @@ def root_units(rt: GoRuntime, graph: HeapGraph) -> List[RootUnit]:
         if not len(slots):
             continue
         if root.kind == "global":
-            units += _split(root, slots, addresses, *_global_names(rt, root, addresses))
+            group, names = _global_names(rt, root, addresses)
+            units += _split(root, slots, addresses, group, names)
         else:  # a stack frame's words: one root already
             units.append(RootUnit(root.kind, root.name, root.goid, root.precise, slots, addresses))
     return units
@@ -42,8 +49,8 @@ def root_units(rt: GoRuntime, graph: HeapGraph) -> List[RootUnit]:
 def _split(root: RootWords, slots: np.ndarray, addresses: np.ndarray, group: np.ndarray,
            names: List[str]) -> List[RootUnit]:
     """One unit per name: group[i] is the index in names of word i."""
-    return [RootUnit(root.kind, names[g], root.goid, root.precise, slots[group == g], addresses[group == g])
-            for g in np.unique(group).tolist()]
+    return [RootUnit("runtime" if names[g] == RUNTIME_GLOBALS else root.kind, names[g], root.goid, root.precise,
+                     slots[group == g], addresses[group == g]) for g in np.unique(group).tolist()]
 
 
 def _global_names(rt: GoRuntime, root: RootWords, addresses: np.ndarray):
@@ -61,6 +68,8 @@ def _global_names(rt: GoRuntime, root: RootWords, addresses: np.ndarray):
     for i, (address, index) in enumerate(zip(addresses.tolist(), at.tolist())):
         if index >= 0 and address < symbols[index][0] + bias + symbols[index][1]:
             name = symbols[index][2]
+            if package_of(name) == "runtime" or name.startswith("internal/runtime/"):
+                name = RUNTIME_GLOBALS
         else:  # no symbol covers it (stripped): the section and the word's offset in it
             name = f"{root.name}+0x{address - section_start:x}"
         group[i] = names.setdefault(name, len(names))
