@@ -18,7 +18,7 @@ def main(version: str) -> int:
         commands = ["go-help", "go-info", "go-goroutines --limit 10", "go-threads",
                     f"go-g {truth['locked']['goid']}",
                     f"go-stack {truth['deep']['goid']} --frame-size 512", "go-stack", "go-offheap",
-                    "go-maps --role program", "go-maps --role arena"]
+                    "go-maps --role program", "go-maps --role arena", "go-types --top 8", "go-roots --top 6"]
         argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set pagination off", "-x", str(hostrun.load_script()),
                 "-p", str(fixture.pid)]
         for command in commands:
