@@ -64,7 +64,7 @@ def _global_names(rt: GoRuntime, root: RootWords, addresses: np.ndarray):
         at = np.searchsorted(starts, addresses, side="right").astype(np.int64) - 1
     else:
         at = np.full(len(addresses), -1, dtype=np.int64)
-    section_start = int(addresses.min()) if len(addresses) else 0
+    section_start = root.section_start or 0  # the offset readelf and objdump show within the section
     for i, (address, index) in enumerate(zip(addresses.tolist(), at.tolist())):
         if index >= 0 and address < symbols[index][0] + bias + symbols[index][1]:
             name = symbols[index][2]

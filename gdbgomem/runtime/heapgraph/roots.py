@@ -46,6 +46,7 @@ class RootWords:
     goid: Optional[int] = None
     pointer_types: Optional[np.ndarray] = None   # uint64 per value: its pointer type (*T) where known, else 0
     frame: Optional[Tuple[str, int, int]] = None  # a stack frame's (function symbol, pc to look up, CFA)
+    section_start: Optional[int] = None           # a global's: where its section (.data, .bss) begins
 
 
 def global_roots(rt: GoRuntime) -> List[RootWords]:
@@ -80,7 +81,7 @@ def _masked_words(rt: GoRuntime, name: str, start: int, end: int, nbits: int, by
     words = np.frombuffer(memory, dtype=np.uint64)[:nbits]
     keep = bits & (words != 0)
     addresses = np.uint64(start) + np.flatnonzero(keep).astype(np.uint64) * np.uint64(8)
-    return RootWords("global", name, addresses, words[keep], precise=True)
+    return RootWords("global", name, addresses, words[keep], precise=True, section_start=start)
 
 
 def stack_roots(rt: GoRuntime) -> List[RootWords]:
