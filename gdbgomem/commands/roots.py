@@ -143,13 +143,11 @@ class PathCommand(Command):
 
     def run(self, rt, args):
         import numpy as np
-        from gdbgomem.runtime.heapgraph.types import TypeNames
         from gdbgomem.runtime.heapgraph.retention import chain_to
         from gdbgomem.runtime.heapgraph.type_flow import slot_types
         address = rt.address_of(args.address)
         r = _retention(rt, self.name)
         types = slot_types(rt)
-        names = TypeNames(types.plans)
         slots = r.graph.slots
         slot = int(slots.slot_of(np.array([address], dtype=np.uint64))[0])
         if slot < 0 or not slots.allocated[slot]:
@@ -157,11 +155,11 @@ class PathCommand(Command):
                              f"go-span 0x{address:x} says what is there")
         chain = chain_to(r, slot)
         if chain is None:
-            report = Report({"root": None, "path": [_hop(rt, r, types, names, slot, None)]})
+            report = Report({"root": None, "path": [_hop(rt, r, types, slot, None)]})
             report.add(f"no root reaches the object at {hexaddr(report.data['path'][0]['addr'])}: garbage the next "
                        "GC frees")
             return report
-        hops = [_hop(rt, r, types, names, s, prev) for prev, s in zip([None] + chain.slots[:-1], chain.slots)]
+        hops = [_hop(rt, r, types, s, prev) for prev, s in zip([None] + chain.slots[:-1], chain.slots)]
         u = chain.hold.unit
         report = Report({"root": {"root": u.name, "kind": u.kind, "goid": u.goid, "word_address": chain.root_address},
                          "path": hops})
@@ -174,19 +172,20 @@ class PathCommand(Command):
         return report
 
 
-def _hop(rt, r, types, names, slot: int, previous) -> dict:
+def _hop(rt, r, types, slot: int, previous) -> dict:
     import numpy as np
+    from gdbgomem.runtime.heapgraph.types import type_row
     slots = r.graph.slots
     ids = np.array([slot])
     base, size = int(slots.slot_address(ids)[0]), int(slots.slot_size(ids)[0])
     span = slots.spans[int(slots.span_of_slot(ids)[0])]
     header = int(types.header_bytes(slots, ids)[0])  # Go's pointers point past a malloc header
-    row = names.row(int(types.key[slot]), size, header, span.sizeclass, span.noscan)
-    via = _via(rt, r, types, names, previous, base, size) if previous is not None else None
+    row = type_row(types.plans, int(types.key[slot]), size, header, span.sizeclass, span.noscan)
+    via = _via(rt, r, types, previous, base, size) if previous is not None else None
     return {"addr": base + header, "type": row.name, "size": size, "via": via}
 
 
-def _via(rt, r, types, names, parent: int, child_base: int, child_size: int) -> str:
+def _via(rt, r, types, parent: int, child_base: int, child_size: int) -> str:
     """Where in the parent object the pointer to the child sits: a field path, an index, or +offset."""
     import numpy as np
     from gdbgomem.runtime.abi_types import field_path
@@ -206,7 +205,7 @@ def _via(rt, r, types, names, parent: int, child_base: int, child_size: int) -> 
     typ = int(types.key[parent])
     if not typ or typ & ~ADDRESS_MASK:  # unknown, or one of the runtime's map structures
         return f"+0x{offset:x}"
-    _name, type_size = names.info(typ)
+    type_size = types.plans.size(typ)
     if type_size and (size - header) // type_size >= 2:
         return f"[{offset // type_size}]" + field_path(rt, typ, offset % type_size)
     return field_path(rt, typ, offset) or "+0x0"

@@ -300,8 +300,8 @@ class GoBinary:
         """The reader of functions' local variables from the DWARF (its own or its debug file's);
         None without DWARF."""
         if self._frame_locals is None and self._has_dwarf_sections():
-            owner = self if ".debug_info" in self._sections or ".zdebug_info" in self._sections else self.debug
-            self._frame_locals = _safely(lambda: FrameLocals(owner._elf)) if owner is not None else None
+            owner = self.debug if self._dwarf_in_debug_file() else self
+            self._frame_locals = _safely(lambda: FrameLocals(owner._elf))
         return self._frame_locals
 
     def sized_symbols(self) -> List[Tuple[int, int, str]]:
@@ -413,8 +413,11 @@ class GoBinary:
             for name in names:
                 table[name] = _safely(functools.partial(compute, name))
 
+    def _dwarf_in_debug_file(self) -> bool:
+        return self.debug is not None and ".debug_info" not in self._sections
+
     def _dwarf_index(self) -> Optional[DwarfIndex]:
-        if not self._dwarf_tried and self.debug is not None and ".debug_info" not in self._sections:
+        if not self._dwarf_tried and self._dwarf_in_debug_file():
             self._dwarf_tried = True
             self._dwarf = self.debug._dwarf_index()  # the DWARF lives in the debug file
         if not self._dwarf_tried:

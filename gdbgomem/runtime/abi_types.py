@@ -18,6 +18,7 @@ MALLOC_HEADER = 8  # the *abi.Type before a typed object of a size class (Go 1.2
 MAX_TYPE_NAME = 1 << 12
 TFLAG_EXTRA_STAR = 1 << 1        # abi.TFlagExtraStar: the name is stored with a leading '*'
 TFLAG_GC_MASK_ON_DEMAND = 1 << 4  # abi.TFlagGCMaskOnDemand (1.24+): GCData points to a pointer
+DIRECT_IFACE = 1 << 5  # abi.KindDirectIface in Kind_ (to 1.25), abi.TFlagDirectIface in TFlag (1.26+)
 # abi.Kind values (reflect.Kind's, fixed by Go's API) and the mask of Kind_ that holds them
 KIND_ARRAY, KIND_INTERFACE, KIND_STRUCT, KIND_MASK = 17, 20, 25, 31
 MAX_MASK_STEPS = 1 << 16   # types read while building one mask (a corrupt type graph ends)
@@ -41,7 +42,7 @@ def _type_mask(rt: GoRuntime, typ: int) -> Optional[List[bool]]:
     head = _type_head(rt, typ)
     if head is None:
         return None
-    size, ptrbytes, gcdata, tflag, _kind = head
+    size, ptrbytes, gcdata, tflag, _kind, _direct = head
     if ptrbytes == 0 or not size:
         return []
     if size % 8:
@@ -62,15 +63,17 @@ def _type_mask(rt: GoRuntime, typ: int) -> Optional[List[bool]]:
     return [bool(bits >> i & 1) if i < type_words else False for i in range(size // 8)]
 
 
-def _type_head(rt: GoRuntime, typ: int) -> Optional[Tuple[int, int, int, int, int]]:
-    """(Size_, PtrBytes, GCData, TFlag, kind) of an abi.Type."""
+def _type_head(rt: GoRuntime, typ: int) -> Optional[Tuple[int, int, int, int, int, bool]]:
+    """(Size_, PtrBytes, GCData, TFlag, kind, direct) of an abi.Type; direct: a value of it is
+    stored in an interface's data word itself (pointer-shaped)."""
     layout = rt.layout("internal/abi.Type")
     raw = rt.target.try_read(typ, layout.size)
     if raw is None:
         return None
     word = lambda name: struct.unpack_from("<Q", raw, layout.offset(name))[0]  # noqa: E731
-    return (word("Size_"), word("PtrBytes"), word("GCData"), raw[layout.offset("TFlag")],
-            raw[layout.offset("Kind_")] & KIND_MASK)
+    tflag, kind = raw[layout.offset("TFlag")], raw[layout.offset("Kind_")]
+    direct = bool((tflag | kind) & DIRECT_IFACE)
+    return word("Size_"), word("PtrBytes"), word("GCData"), tflag, kind & KIND_MASK, direct
 
 
 def _build_mask(rt: GoRuntime, typ: int, mask: List[bool], at: int, budget: List[int]) -> bool:
@@ -81,7 +84,7 @@ def _build_mask(rt: GoRuntime, typ: int, mask: List[bool], at: int, budget: List
     head = _type_head(rt, typ)
     if head is None or budget[0] < 0:
         return False
-    size, ptrbytes, _gcdata, tflag, kind = head
+    size, ptrbytes, _gcdata, tflag, kind, _direct = head
     if ptrbytes == 0:
         return True
     if not tflag & TFLAG_GC_MASK_ON_DEMAND:
@@ -178,7 +181,7 @@ def field_path(rt: GoRuntime, typ: int, offset: int) -> str:
         head = _type_head(rt, typ)
         if head is None:
             break
-        size, _ptrbytes, _gcdata, _tflag, kind = head
+        size, _ptrbytes, _gcdata, _tflag, kind, _direct = head
         if kind == KIND_INTERFACE and offset == 8:  # the data word: Go source reaches it by the field
             return path
         if kind == KIND_ARRAY:

@@ -83,11 +83,7 @@ def inferred_type_name(rt: GoRuntime, address: int, compute: bool) -> Optional[s
     slot = int(slots.slot_of(np.array([address], dtype=np.uint64))[0])
     if slot < 0 or not types.inferred[slot]:
         return None
-    key = int(types.key[slot])
-    name, size = types.plans.name(key), types.plans.size(key)
-    if name is not None and size and int(slots.slot_size(np.array([slot]))[0]) // size >= 2:
-        name = f"[]{name}"
-    return name
+    return types.plans.shown_name(int(types.key[slot]), int(slots.slot_size(np.array([slot]))[0]))  # no header
 
 
 @dataclass
@@ -319,11 +315,11 @@ class _Flow:
         plans = self.out.plans
         iface = (actions == EFACE) | (actions == IFACE)
         if iface.any():  # the type word names the dynamic type of what the data word points to
-            dynamic = type_words[iface]
-            if (actions == IFACE).any():
-                itab = actions[iface] == IFACE
-                dynamic = dynamic.copy()
-                dynamic[itab] = [plans.itab_type(int(t)) for t in dynamic[itab].tolist()]
+            dynamic = type_words[iface].copy()
+            itab = actions[iface] == IFACE
+            if itab.any():  # each distinct itab read once, not once per interface
+                itabs, at = np.unique(dynamic[itab], return_inverse=True)
+                dynamic[itab] = np.array([plans.itab_type(int(t)) for t in itabs.tolist()], np.uint64)[at.ravel()]
             kinds, which = np.unique(dynamic, return_inverse=True)
             data_types = np.array([plans.data_target(int(t)) for t in kinds.tolist()], dtype=np.uint64)
             targets = targets.copy()

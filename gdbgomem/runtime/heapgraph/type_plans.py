@@ -26,13 +26,12 @@ from typing import Dict, Optional
 import numpy as np
 
 from gdbgomem.runtime.abi_types import (
-    KIND_ARRAY, KIND_INTERFACE, KIND_MASK, KIND_STRUCT, _struct_fields, _type_head, type_name,
+    KIND_ARRAY, KIND_INTERFACE, KIND_STRUCT, _struct_fields, _type_head, type_name,
 )
 from gdbgomem.runtime.goruntime import GoRuntime
 
 NONE, POINTER, SLICE, EFACE, IFACE, MAP = range(6)
 KIND_CHAN, KIND_MAP, KIND_POINTER, KIND_SLICE = 18, 21, 22, 23
-DIRECT_IFACE = 1 << 5       # abi.KindDirectIface in Kind_ (to 1.25), abi.TFlagDirectIface in TFlag (1.26+)
 MAX_PLAN_WORDS = 1 << 20    # a value larger than 8 MiB is not flattened (its slot stays as the header says)
 MAX_PLAN_STEPS = 1 << 16    # type descriptors read for one plan (a corrupt type graph ends)
 
@@ -63,8 +62,9 @@ class TypeInfo:
 
     size: int
     kind: int
-    direct: bool   # stored in an interface's data word itself (pointer-shaped)
-    elem: int      # pointer, slice, array, map and chan types: the element type
+    direct: bool     # stored in an interface's data word itself (pointer-shaped)
+    elem: int        # pointer, slice, array, map and chan types: the element type
+    pointers: bool   # a value of it holds pointers (PtrBytes > 0)
 
 
 class TypePlans:
@@ -76,6 +76,7 @@ class TypePlans:
         self._info: Dict[int, Optional[TypeInfo]] = {}
         self._plans: Dict[int, Optional[Plan]] = {}
         self._itabs: Dict[int, int] = {}
+        self._names: Dict[int, Optional[str]] = {}
         self.swiss = rt.optional_layout("internal/runtime/maps.Map") is not None
 
     # -- descriptors ---------------------------------------------------------------
@@ -90,17 +91,15 @@ class TypePlans:
         head = _type_head(self.rt, typ)
         if head is None:
             return None
-        size, _ptrbytes, _gcdata, tflag, kind = head
+        size, ptrbytes, _gcdata, _tflag, kind, direct = head
         raw = self.rt.target.try_read(typ + self.base_size, 8) if kind in (
             KIND_ARRAY, KIND_CHAN, KIND_MAP, KIND_POINTER, KIND_SLICE) else None
         elem = struct.unpack("<Q", raw)[0] if raw else 0
-        kind_byte = self.rt.target.try_read(typ + self.rt.layout("internal/abi.Type").offset("Kind_"), 1)
-        direct = bool((tflag | (kind_byte[0] if kind_byte else 0)) & DIRECT_IFACE)
-        return TypeInfo(size, kind & KIND_MASK, direct, elem)
+        return TypeInfo(size, kind, direct, elem, ptrbytes > 0)
 
     def has_pointers(self, typ: int) -> bool:
-        head = _type_head(self.rt, typ) if typ and not typ & ~ADDRESS_MASK else None
-        return head is not None and head[1] > 0
+        info = self.info(typ)
+        return info is not None and info.pointers
 
     def itab_type(self, itab: int) -> int:
         """The dynamic type an itab names (itab._type / abi.ITab.Type: its second word)."""
@@ -203,6 +202,17 @@ class TypePlans:
 
     def name(self, key: int) -> Optional[str]:
         """A key's name as Go prints it, or the runtime struct's for a map structure."""
+        if key not in self._names:
+            self._names[key] = self._read_name(key)
+        return self._names[key]
+
+    def shown_name(self, key: int, room: int) -> Optional[str]:
+        """The name of an object of a key's type with room bytes (its slot past any header):
+        []T when two or more whole values fit, the backing array of a slice, as Go prints it."""
+        name, size = self.name(key), self.size(key)
+        return f"[]{name}" if name is not None and size and room // size >= 2 else name
+
+    def _read_name(self, key: int) -> Optional[str]:
         tag = key & ~ADDRESS_MASK
         if not tag:
             return type_name(self.rt, key)

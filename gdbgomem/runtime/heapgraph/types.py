@@ -85,40 +85,22 @@ def tally(graph: HeapGraph, types: SlotTypes, which: np.ndarray) -> List[TypeRow
             groups.append((int(kinds[p // 4 // len(sizes_seen)]), size, MALLOC_HEADER if p // 2 % 2 else 0,
                            0 if p % 2 else 1, False, n, n * size))
     rows: Dict[str, TypeRow] = {}
-    names = TypeNames(types.plans)
     for t, size, header, cls, nos, n, nbytes in groups:
-        row = names.row(t, size, header, cls, nos)
+        row = type_row(types.plans, t, size, header, cls, nos)
         row = rows.setdefault(row.name, row)
         row.objects += n
         row.bytes += nbytes
     return sorted(rows.values(), key=lambda r: (-r.bytes, r.name))
 
 
-class TypeNames:
-    """Type names and sizes, each type key read once."""
-
-    def __init__(self, plans: TypePlans):
-        self.plans = plans
-        self.types: Dict[int, Tuple[Optional[str], int]] = {}
-
-    def row(self, typ: int, elemsize: int, header: int, sizeclass: int, noscan: bool) -> TypeRow:
-        """The row of a slot's object: its type's (as []T for a slice's array of two or more
-        values), else its size class's."""
-        if typ:
-            name, size = self.info(typ)
-            if name is not None:
-                if size and (elemsize - header) // size >= 2:
-                    name = f"[]{name}"
-                return TypeRow(name, name, None, None)
-        kind = "noscan" if noscan else "scan"
-        label = f"({elemsize} B objects, {kind})" if sizeclass else f"(large objects, {kind})"
-        return TypeRow(label, None, sizeclass, noscan)
-
-    def info(self, typ: int) -> Tuple[Optional[str], int]:
-        """(name, size) of a type key."""
-        if typ not in self.types:
-            self.types[typ] = (self.plans.name(typ), self.plans.size(typ))
-        return self.types[typ]
+def type_row(plans: TypePlans, typ: int, elemsize: int, header: int, sizeclass: int, noscan: bool) -> TypeRow:
+    """The row of a slot's object: its type's (TypePlans.shown_name), else its size class's."""
+    name = plans.shown_name(typ, elemsize - header) if typ else None
+    if name is not None:
+        return TypeRow(name, name, None, None)
+    kind = "noscan" if noscan else "scan"
+    label = f"({elemsize} B objects, {kind})" if sizeclass else f"(large objects, {kind})"
+    return TypeRow(label, None, sizeclass, noscan)
 
 
 ARRAY_FLAG = 1 << 62   # set in a type key when the slot holds a slice's backing array of the type
@@ -134,11 +116,10 @@ def type_keys(graph: HeapGraph, types: SlotTypes) -> Tuple[np.ndarray, Dict[int,
     header = np.where(types.headed[span], MALLOC_HEADER, 0)
     typ = types.key.astype(np.int64)
     keys = np.where(typ != 0, typ, -(2 * sizeclass + slots.noscan[span] + 1))
-    names = TypeNames(types.plans)
     typed = np.flatnonzero(typ)
     if len(typed):
         kinds, which = np.unique(typ[typed], return_inverse=True)
-        sizes = np.array([names.info(int(t))[1] for t in kinds.tolist()], dtype=np.int64)[which.ravel()]
+        sizes = np.array([types.plans.size(int(t)) for t in kinds.tolist()], dtype=np.int64)[which.ravel()]
         room = elemsize[typed] - header[typed]
         array = (sizes > 0) & (room // np.maximum(sizes, 1) >= 2)
         keys[typed[array]] |= ARRAY_FLAG
@@ -146,6 +127,6 @@ def type_keys(graph: HeapGraph, types: SlotTypes) -> Tuple[np.ndarray, Dict[int,
     label = {}
     for key, slot in first.items():
         t = key & ~ARRAY_FLAG if key > 0 else 0
-        label[key] = names.row(t, int(elemsize[slot]), int(header[slot]), int(sizeclass[slot]),
-                               bool(slots.noscan[span[slot]])).name
+        label[key] = type_row(types.plans, t, int(elemsize[slot]), int(header[slot]), int(sizeclass[slot]),
+                              bool(slots.noscan[span[slot]])).name
     return keys, label
