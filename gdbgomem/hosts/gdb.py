@@ -59,6 +59,10 @@ class GdbTarget(Target):
         out[:] = memory.cast("B")  # gdb's buffer (of format "c"), copied once
         return True
 
+    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
+        pid = self._local_pid()
+        return procfs.read_scattered(pid, local_iov, remote_iov, count) if pid else -1
+
     # -- symbols, types, constants -----------------------------------------------------
     # Facts of the binary come from gdbgomem's own reader of the executable first: it answers
     # from a layout cache kept per build id, where gdb's first lookup of a runtime symbol or

@@ -108,6 +108,10 @@ class LldbTarget(Target):
                 pass
         return super().read_into(address, out)
 
+    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
+        pid = self._local_pid()
+        return procfs.read_scattered(pid, local_iov, remote_iov, count) if pid else -1
+
     def load_bias(self) -> int:
         """Where lldb has the executable's ELF header minus where it was linked (symbols or not)."""
         if self._bias is None:

@@ -7,6 +7,8 @@ machine) has its own /proc, out of reach, and a core has none.
 from __future__ import annotations
 
 import array
+import ctypes
+import functools
 import os
 from typing import List, Optional, Sequence, Tuple
 
@@ -20,6 +22,31 @@ def open_memory(pid: int) -> Optional[int]:
         return os.open(f"/proc/{pid}/mem", os.O_RDONLY)
     except OSError:
         return None
+
+
+def read_scattered(pid: int, local_iov: int, remote_iov: int, count: int) -> int:
+    """process_vm_readv(2): count regions of process pid (remote_iov: the address of an array
+    of iovec {address, length}) into this process's buffers (local_iov: the same, lengths
+    equal) in one system call. Bytes read: fewer where a region is not mapped (the regions
+    from it on are not read); -1 where the call is refused (another user, ptrace_scope, no
+    such call). Read-only, like /proc/PID/mem, and without a call per region."""
+    call = _process_vm_readv()
+    if call is None:
+        return -1
+    return call(pid, local_iov, count, remote_iov, count, 0)
+
+
+@functools.lru_cache(maxsize=None)
+def _process_vm_readv():
+    """libc's process_vm_readv, looked up once; None where there is none."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).process_vm_readv
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
+                         ctypes.c_ulong]
+    function.restype = ctypes.c_ssize_t
+    return function
 
 
 def resident_bytes(pid: int, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:

@@ -7,7 +7,8 @@ rules (gaps up to MERGE_GAP merged, reads of at most MAX_WINDOW, a window that
 cannot be read whole retried record by record), and no bytes object is made per
 record: the windows are read into chunks of about CHUNK_BYTES (Target.read_into),
 and each record is an offset into its chunk, from which callers gather the words they need
-(words()) for all the chunk's records at once.
+(words()) for all the chunk's records at once. A live local process is read a thousand
+windows a call (Target.read_scattered), windows then merged over small gaps only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from gdbgomem.runtime.target import MAX_WINDOW, MERGE_GAP, Target
 
 CHUNK_BYTES = 16 << 20  # bytes of windows joined before their records are handed over
+# Where the target reads scattered regions in one call (Target.read_scattered, Linux's
+# process_vm_readv), only gaps this small merge: 100 035 stack tops of 256 bytes, 2 KiB
+# apart, read so in 0.074 s, where the 260 MiB around them took 0.14 s through
+# /proc/PID/mem (measured at 100 000 goroutines).
+SCATTER_GAP = 512
+IOV_MAX = 1024  # regions a process_vm_readv call takes
 
 _DTYPE_BY_SIZE = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
@@ -51,44 +58,72 @@ def read_chunks(target: Target, addresses: np.ndarray, sizes: np.ndarray) -> Ite
     wanted = np.flatnonzero((addresses > 0) & (sizes > 0))
     if not len(wanted):
         return
-    largest = int(sizes.max())
-    pad = -(-largest // 8) * 8
+    pad = -(-int(sizes.max()) // 8) * 8
     order = wanted[np.argsort(addresses[wanted], kind="stable")]
     starts = addresses[order]
     reach = np.maximum.accumulate(starts + sizes[order].astype(np.uint64))
-    firsts = _windows(starts, reach)
-    bounds = firsts + [len(order)]
-    # where each record starts in its window; each window's start in its chunk comes below
+    scattered = _scatter_works(target, int(starts[0]))
+    firsts = np.array(_windows(starts, reach, SCATTER_GAP if scattered else MERGE_GAP))
+    bounds = np.append(firsts, len(order))
     window_of = np.repeat(np.arange(len(firsts)), np.diff(bounds))
-    in_window = (starts - starts[np.array(firsts)][window_of]).astype(np.int64)
-    base = np.full(len(firsts), -1, dtype=np.int64)
-    capacity = CHUNK_BYTES + max(MAX_WINDOW, largest) + 8 + pad  # a window never spans more
-    buffer = np.empty(capacity, dtype=np.uint8)
+    in_window = (starts - starts[firsts][window_of]).astype(np.int64)  # where a record starts in its window
+    window_start = starts[firsts]
+    lengths = (reach[bounds[1:] - 1] - window_start).astype(np.int64)
+    # windows start 8-aligned in a chunk, as in memory: see Chunk.words
+    at = np.concatenate(([0], np.cumsum(-(-lengths // 8) * 8)))
+    first = 0
+    while first < len(firsts):
+        stop = max(int(np.searchsorted(at, at[first] + CHUNK_BYTES, side="left")), first + 1)
+        stop = min(stop, len(firsts))
+        base = at[first:stop] - at[first]
+        buffer = np.empty(int(at[stop] - at[first]) + pad, dtype=np.uint8)  # each chunk has its own
+        read = _read_windows(target, scattered, buffer, base, window_start[first:stop], lengths[first:stop])
+        for w in np.flatnonzero(~read).tolist():
+            yield from _one_by_one(target, addresses, sizes, order[bounds[first + w]:bounds[first + w + 1]])
+        records = np.arange(bounds[first], bounds[stop])
+        records = records[read[window_of[records] - first]]
+        if len(records):
+            buffer[-pad:] = 0
+            yield Chunk(order[records], buffer, base[window_of[records] - first] + in_window[records])
+        first = stop
+
+
+def _scatter_works(target: Target, address: int) -> bool:
+    """Whether the target reads scattered regions in one call (Target.read_scattered): tried on
+    the first record's first byte, since only a call says whether it is allowed."""
+    byte = np.zeros(1, dtype=np.uint8)
+    iov = np.array([[byte.ctypes.data, 1], [address, 1]], dtype=np.uint64)
+    return target.read_scattered(iov.ctypes.data, iov.ctypes.data + 16, 1) == 1
+
+
+def _read_windows(target: Target, scattered: bool, buffer: np.ndarray, base: np.ndarray, starts: np.ndarray,
+                  lengths: np.ndarray) -> np.ndarray:
+    """Each window (starts[i], lengths[i]) read into buffer at base[i]: whether it was, per window.
+    Scattered: IOV_MAX windows a call, a call that falls short redone window by window."""
+    read = np.zeros(len(starts), dtype=bool)
     view = memoryview(buffer)
-    held, chunk_start = 0, 0
-    reach_list, start_list = reach.tolist(), starts.tolist()
-    for w, (first, stop) in enumerate(zip(firsts, bounds[1:])):
-        start = start_list[first]
-        length = reach_list[stop - 1] - start
-        if target.read_into(start, view[held:held + length]):
-            base[w] = held
-            held += -(-length // 8) * 8  # windows start 8-aligned in the chunk, as in memory: see Chunk.words
-        else:
-            yield from _one_by_one(target, addresses, sizes, order[first:stop])
-        if held >= CHUNK_BYTES or (stop == len(order) and held):
-            at = np.arange(chunk_start, stop)
-            at = at[base[window_of[at]] >= 0]
-            buffer[held:held + pad] = 0
-            yield Chunk(order[at], buffer[:held + pad], base[window_of[at]] + in_window[at])
-            buffer = np.empty(capacity, dtype=np.uint8)  # the chunk handed over keeps its own
-            view = memoryview(buffer)
-            held, chunk_start = 0, stop
+    todo = range(len(starts))
+    if scattered:
+        local = np.stack([base.astype(np.uint64) + np.uint64(buffer.ctypes.data), lengths.astype(np.uint64)], axis=1)
+        remote = np.stack([starts, lengths.astype(np.uint64)], axis=1)
+        todo = []
+        for first in range(0, len(starts), IOV_MAX):
+            count = min(IOV_MAX, len(starts) - first)
+            wanted = int(lengths[first:first + count].sum())
+            if target.read_scattered(local.ctypes.data + 16 * first, remote.ctypes.data + 16 * first, count) == wanted:
+                read[first:first + count] = True
+            else:
+                todo.extend(range(first, first + count))
+    for i in todo:
+        at = int(base[i])
+        read[i] = target.read_into(int(starts[i]), view[at:at + int(lengths[i])])
+    return read
 
 
-def _windows(starts: np.ndarray, reach: np.ndarray) -> List[int]:
+def _windows(starts: np.ndarray, reach: np.ndarray, gap: int) -> List[int]:
     """The first record of each window: a new one where the gap to every record before is
-    larger than MERGE_GAP, or where the window would grow beyond MAX_WINDOW."""
-    breaks = (np.flatnonzero(starts[1:] > reach[:-1] + np.uint64(MERGE_GAP)) + 1).tolist()
+    larger than gap, or where the window would grow beyond MAX_WINDOW."""
+    breaks = (np.flatnonzero(starts[1:] > reach[:-1] + np.uint64(gap)) + 1).tolist()
     bounds = [0] + breaks + [len(starts)]
     extents = reach[np.array(bounds[1:]) - 1] - starts[np.array(bounds[:-1])]
     if not (extents > np.uint64(MAX_WINDOW)).any():

@@ -170,6 +170,15 @@ class Target(ABC):
         out[:] = data
         return True
 
+    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
+        """count regions of the target (remote_iov: the address of an array of iovec {address,
+        length} in this process) into this process's buffers (local_iov: the same) in one call,
+        as Linux's process_vm_readv does: the bytes read, fewer where a region is not there (those
+        from it on are not read); -1 where the host cannot (a core, a remote target). Hosts of a
+        live local process override it: record_reads then reads 100 000 scattered records
+        without a call each, and without the gaps between them."""
+        return -1
+
     def read_word(self, address: int) -> int:
         return int.from_bytes(self.read(address, self.pointer_size), "little")
 

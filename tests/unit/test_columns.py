@@ -4,13 +4,39 @@ Python's formatting gives."""
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gdbgomem.render.row_matrix import RowMatrix
+from gdbgomem.runtime import record_reads
 from gdbgomem.runtime.record_reads import read_chunks
 from tests.unit.test_decoders import BytesTarget
+
+
+class ScatterTarget(BytesTarget):
+    """BytesTarget that also reads scattered regions in one call, as process_vm_readv does:
+    region by region, stopping at the first that is not all there; counts its calls."""
+
+    def __init__(self, segments):
+        super().__init__(segments)
+        self.scattered_calls = 0
+
+    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
+        self.scattered_calls += 1
+        local = np.ctypeslib.as_array((ctypes.c_uint64 * (2 * count)).from_address(local_iov)).reshape(count, 2)
+        remote = np.ctypeslib.as_array((ctypes.c_uint64 * (2 * count)).from_address(remote_iov)).reshape(count, 2)
+        done = 0
+        for (into, size), (address, length) in zip(local.tolist(), remote.tolist()):
+            assert size == length
+            data = self.try_read(address, length)
+            if data is None:
+                break
+            ctypes.memmove(into, data, length)
+            done += length
+        return done
 
 
 def _records(target, regions):
@@ -30,6 +56,26 @@ def test_read_chunks_gives_what_read_many_gives(regions):
     memory = bytes(range(256)) * 16
     target = BytesTarget({0x1000: memory, 0x2400: memory[:1024], 0x4000: memory[:512]})
     assert _records(target, regions) == target.read_many(regions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0x800, 0x5000), st.integers(0, 600)), max_size=60), st.integers(1, 4))
+def test_read_chunks_scattered_gives_what_read_many_gives(regions, iov_max):
+    memory = bytes(range(256)) * 16
+    target = ScatterTarget({0x1000: memory, 0x2400: memory[:1024], 0x4000: memory[:512]})
+    record_reads.IOV_MAX, saved = iov_max, record_reads.IOV_MAX  # calls that fall short, in the middle too
+    try:
+        assert _records(target, regions) == target.read_many(regions)
+    finally:
+        record_reads.IOV_MAX = saved
+
+
+def test_read_chunks_scattered_in_few_calls():
+    memory = bytes(range(256)) * 64
+    target = ScatterTarget({0x10000: memory})
+    regions = [(0x10000 + 2048 * i, 256) for i in range(8)]  # gaps too wide to merge: a window each
+    assert _records(target, regions) == [memory[2048 * i:2048 * i + 256] for i in range(8)]
+    assert target.scattered_calls == 2  # the probe of the first record, then all eight windows
 
 
 def test_read_chunks_words_aligned_and_not():
