@@ -50,8 +50,8 @@ from gdbgomem import releases  # noqa: E402
 
 DEFAULT_BIG_HEAP_MB = 1300
 MIN_SPANS = 150_000  # the issue's heap: at least this many in-use spans
-GOAL_SPANS_S = 1.0
-GOAL_HEAP_S = 1.0
+GOAL_SPANS_S = 0.5  # issue 9: the first heap command after attach at most 0.5 s over gdb's own attach
+GOAL_HEAP_S = 0.5
 GOAL_SPAN_S = 0.02
 GOAL_RSS_MB = 200.0
 SPANS_COMMAND = "go-spans --summary --json"
@@ -240,11 +240,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if gdbgomem_diff() != diff_at_start:
         print("warning: gdbgomem/ changed while the benchmark ran; the runs may have measured different code")
     med = {name: median(values) for name, values in samples.items()}
+    # issue 9's figure: the first heap command's whole gdb run beyond gdb's own attach (and load)
+    med["spans_beyond_attach_s"] = med["spans_wall_s"] - med["attach_alone_s"]
+    med["heap_beyond_attach_s"] = med["heap_wall_s"] - med["attach_alone_s"]
     goals = {
-        "go_spans_summary_le_1_s": {"goal": GOAL_SPANS_S, "value": med["spans_inside_s"],
-                                    "pass": med["spans_inside_s"] <= GOAL_SPANS_S},
-        "go_heap_le_1_s": {"goal": GOAL_HEAP_S, "value": med["heap_inside_s"],
-                           "pass": med["heap_inside_s"] <= GOAL_HEAP_S},
+        "go_spans_summary_le_0_5_s": {"goal": GOAL_SPANS_S, "value": med["spans_beyond_attach_s"],
+                                      "pass": med["spans_beyond_attach_s"] <= GOAL_SPANS_S},
+        "go_heap_le_0_5_s": {"goal": GOAL_HEAP_S, "value": med["heap_beyond_attach_s"],
+                             "pass": med["heap_beyond_attach_s"] <= GOAL_HEAP_S},
         "go_span_cold_le_20_ms": {"goal": GOAL_SPAN_S, "value": med["span_cold_inside_s"],
                                   "pass": med["span_cold_inside_s"] <= GOAL_SPAN_S},
         "gdb_rss_added_le_200_mb": {"goal": GOAL_RSS_MB, "value": med["rss_added_mb"],
@@ -258,10 +261,12 @@ def main(argv: Optional[List[str]] = None) -> int:
          "ok"),
         ("heap in use (MiB, = MemStats.HeapInuse)", f"{heap['heap_inuse_bytes'] / MB:.1f}", "", "ok"),
         ("gdb attach alone (s)", f"{med['attach_alone_s']:.3f}", "", ""),
-        (f"{SPANS_COMMAND} inside gdb (s)", f"{med['spans_inside_s']:.3f}", f"<= {GOAL_SPANS_S:g}",
-         verdict(goals["go_spans_summary_le_1_s"]["pass"])),
-        (f"{HEAP_COMMAND} inside gdb (s)", f"{med['heap_inside_s']:.3f}", f"<= {GOAL_HEAP_S:g}",
-         verdict(goals["go_heap_le_1_s"]["pass"])),
+        (f"{SPANS_COMMAND} inside gdb (s)", f"{med['spans_inside_s']:.3f}", "", ""),
+        (f"{SPANS_COMMAND}, the gdb run beyond attach (s)", f"{med['spans_beyond_attach_s']:.3f}",
+         f"<= {GOAL_SPANS_S:g}", verdict(goals["go_spans_summary_le_0_5_s"]["pass"])),
+        (f"{HEAP_COMMAND} inside gdb (s)", f"{med['heap_inside_s']:.3f}", "", ""),
+        (f"{HEAP_COMMAND}, the gdb run beyond attach (s)", f"{med['heap_beyond_attach_s']:.3f}",
+         f"<= {GOAL_HEAP_S:g}", verdict(goals["go_heap_le_0_5_s"]["pass"])),
         ("go-span ADDR --json, cold (ms)", f"{med['span_cold_inside_s'] * 1000:.1f}", f"<= {GOAL_SPAN_S * 1000:g}",
          verdict(goals["go_span_cold_le_20_ms"]["pass"])),
         ("go-span ADDR --json, warm (ms)", f"{med['span_warm_inside_s'] * 1000:.1f}", "", ""),

@@ -15,6 +15,7 @@ from gdbgomem.runtime.madvise import madvise_mode
 from gdbgomem.runtime.pages import page_counts
 from gdbgomem.runtime.residency import heap_residency
 from gdbgomem.runtime.sizeclasses import page_size, size_classes
+from gdbgomem.runtime import span_totals
 from gdbgomem.runtime.spans import Span, all_spans, mcache_spans
 
 
@@ -89,12 +90,8 @@ class HeapCommand(Command):
                    "null on a core.")
 
     def run(self, rt, args):
-        spans = all_spans(rt)
-        by_state: Dict[str, List[Span]] = defaultdict(list)
-        for s in spans:
-            by_state[s.manual_use or s.state].append(s)
-        inuse = by_state.get("inuse", [])
-        cached = mcache_spans(rt)
+        groups = span_totals.group_totals(rt)  # (spans, bytes) per group
+        heap_objects, not_counted = span_totals.object_totals(rt, mcache_spans(rt))
         pages = page_counts(rt)
         page = page_size(rt)
         arenas = len(arena_indexes(rt))
@@ -106,16 +103,12 @@ class HeapCommand(Command):
             if residency is not None else None
         data = {
             "arenas": arenas, "arena_bytes": arenas * arena_bytes,
-            "heap_inuse_bytes": sum(s.bytes for s in inuse),
-            "stack_inuse_bytes": sum(s.bytes for s in by_state.get("stack", [])),
-            "workbuf_bytes": sum(s.bytes for s in by_state.get("workbuf", [])),
-            "heap_objects": sum(s.alloc_count for s in inuse),
-            # runtime.MemStats counts a small object only when its span leaves a P's mcache
-            # (mcache.go refill/releaseAll); these are allocated but not counted there yet
-            "objects_not_in_memstats": sum(s.alloc_count - s.alloc_count_before_cache for s in inuse
-                                           if s.address in cached),
-            "spans": {state: {"count": len(group), "bytes": sum(s.bytes for s in group)}
-                      for state, group in sorted(by_state.items())},
+            "heap_inuse_bytes": groups.get("inuse", (0, 0))[1],
+            "stack_inuse_bytes": groups.get("stack", (0, 0))[1],
+            "workbuf_bytes": groups.get("workbuf", (0, 0))[1],
+            "heap_objects": heap_objects,
+            "objects_not_in_memstats": not_counted,  # allocated, in spans a P caches (spans.object_totals)
+            "spans": {group: {"count": count, "bytes": size} for group, (count, size) in sorted(groups.items())},
             "pages": {"total": pages.total_pages, "in_use": pages.in_use_pages, "free": pages.free_pages,
                       "scavenged": pages.scavenged_pages, "unreadable": pages.unreadable_pages,
                       "padding": pages.padding_pages, "cached_free": pages.cached_free_pages,
@@ -132,12 +125,12 @@ class HeapCommand(Command):
         rows = [
             ["arenas", f"{arenas} x {humanize(arena_bytes)} = {humanize(arenas * arena_bytes)}"],
             ["heap ranges", ", ".join(f"[{hexaddr(b)}, {hexaddr(e)})" for b, e in pages.ranges) or "-"],
-            ["in-use spans", f"{len(inuse)} spans, {humanize(data['heap_inuse_bytes'])}, "
+            ["in-use spans", f"{groups.get('inuse', (0, 0))[0]} spans, {humanize(data['heap_inuse_bytes'])}, "
                              f"{data['heap_objects']} objects ({data['objects_not_in_memstats']} of them in spans "
                              "cached by a P, not yet in runtime.MemStats)"],
-            ["stack spans", f"{len(by_state.get('stack', []))} spans, {humanize(data['stack_inuse_bytes'])}"],
-            ["GC work buffers", f"{len(by_state.get('workbuf', []))} spans, {humanize(data['workbuf_bytes'])}"],
-            ["free spans", f"{len(by_state.get('free', []))} span structs kept for reuse"],
+            ["stack spans", f"{groups.get('stack', (0, 0))[0]} spans, {humanize(data['stack_inuse_bytes'])}"],
+            ["GC work buffers", f"{groups.get('workbuf', (0, 0))[0]} spans, {humanize(data['workbuf_bytes'])}"],
+            ["free spans", f"{groups.get('free', (0, 0))[0]} span structs kept for reuse"],
             ["pages", f"{pages.total_pages} in the heap's ranges: {pages.in_use_pages} allocated, "
                       f"{pages.free_pages} free ({humanize(data['free_bytes'])}); {pages.scavenged_pages} scavenged "
                       f"({humanize(data['scavenged_bytes'])} returned to the OS)"],

@@ -16,9 +16,10 @@ from gdbgomem.runtime.address_space import address_space, program_section, regio
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.objects import object_at, span_of
 from gdbgomem.runtime.owners import stack_owner
-from gdbgomem.runtime.residency import HeapResidency, heap_residency
+from gdbgomem.runtime.residency import HeapResidency, heap_residency, span_residency
 from gdbgomem.runtime.sizeclasses import size_classes
-from gdbgomem.runtime.spans import Span, all_spans, pointer_bits_location, span_parts
+from gdbgomem.runtime import span_totals
+from gdbgomem.runtime.spans import Span, all_spans, class_totals, pointer_bits_location, span_parts
 
 TEXT_LIMIT = 200
 HEXDUMP_DEFAULT = 256
@@ -112,9 +113,12 @@ class SpansCommand(Command):
         classes = len(size_classes(rt))
         if args.klass is not None and args.klass >= classes:
             raise GoMemError(f"go-spans: no size class {args.klass}", f"classes are 0 (large objects) to {classes - 1}")
-        spans = [s for s in all_spans(rt) if self._wanted(s, args)]
         if args.summary:
-            return summary_report(rt, spans, args.json)
+            filtered = args.state or args.klass is not None or args.noscan or args.scan or args.min_free is not None
+            totals = class_totals([s for s in all_spans(rt) if self._wanted(s, args)]) if filtered else \
+                span_totals.class_totals(rt)
+            return summary_report(totals, args.json)
+        spans = [s for s in all_spans(rt) if self._wanted(s, args)]
         spans.sort(key=SORT_KEYS[args.sort])
         limit = args.limit if args.limit is not None else (0 if args.json else TEXT_LIMIT)
         shown = spans[:limit] if limit else spans
@@ -172,25 +176,8 @@ def _use_cells(s: Span) -> list:
     return [s.alloc_count, s.free_slots, f"{100 * s.utilization:.0f}%"]
 
 
-def summary_report(rt: GoRuntime, spans: List[Span], as_json: bool) -> Report:
-    """In-use spans grouped by size class: how full they are and what they waste."""
-    totals: Dict[tuple, List[int]] = {}
-    for s in spans:  # one pass: spans, bytes, objects, slots, bytes in use, free slot bytes, tail, reserved
-        if s.state != "inuse":
-            continue
-        t = totals.get((s.sizeclass, s.noscan))
-        if t is None:
-            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        free = s.nelems - s.alloc_count
-        t[1] += 1
-        t[2] += s.bytes
-        t[3] += s.alloc_count
-        t[4] += s.nelems
-        t[5] += s.alloc_count * s.elemsize
-        t[6] += (free if free > 0 else 0) * s.elemsize
-        t[7] += s.tail_bytes
-        t[8] += s.heap_bits_bytes
-        t[9] += s.inline_mark_bytes
+def summary_report(totals: Dict[tuple, list], as_json: bool) -> Report:
+    """In-use spans grouped by size class (spans.class_totals): how full they are and what they waste."""
     rows_json = [{"sizeclass": klass, "noscan": noscan, "elemsize": t[0] if klass else None, "spans": t[1],
                   "bytes": t[2], "objects": t[3], "capacity": t[4], "bytes_in_use": t[5], "free_slot_bytes": t[6],
                   "tail_bytes": t[7], "heap_bits_bytes": t[8], "inline_mark_bytes": t[9]}
@@ -295,12 +282,12 @@ class SpanCommand(Command):
         if span.state == "manual":
             owner = stack_owner(rt, address)
             what = owner if owner else "memory the runtime manages by hand (a free stack or GC work buffer)"
-            report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": None, "manual_owner": owner})
+            report = Report({"address": address, "span": span_json(rt, span, span_residency(rt, span.base, span.end)), "object": None, "manual_owner": owner})
             report.add(f"0x{address:x} is in a manual span [{hexaddr(span.base)}, {hexaddr(span.end)}): {what}")
             return report
         obj = object_at(rt, span, address)
         if obj is None:
-            report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": None})
+            report = Report({"address": address, "span": span_json(rt, span, span_residency(rt, span.base, span.end)), "object": None})
             report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
                        f"({span.nelems} x {span.elemsize} B): {_end_part(span, address)}")
             return report
@@ -313,7 +300,7 @@ class SpanCommand(Command):
             "type_name": obj.type_name or inferred, "type_inferred": inferred is not None,
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
-        report = Report({"address": address, "span": span_json(rt, span, heap_residency(rt)), "object": object_json})
+        report = Report({"address": address, "span": span_json(rt, span, span_residency(rt, span.base, span.end)), "object": object_json})
         explained = explain_span(rt, span, address, obj.index) if args.explain else None
         if args.json:
             if explained:

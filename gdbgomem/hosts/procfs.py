@@ -6,7 +6,6 @@ machine) has its own /proc, out of reach, and a core has none.
 
 from __future__ import annotations
 
-import array
 import ctypes
 import functools
 import os
@@ -136,4 +135,16 @@ def page_residency(pid: int, start: int, end: int) -> Optional[bytes]:
         return None
     if len(raw) != count * 8:
         return None
-    return bytes(1 if entry & PRESENT and entry & (EXCLUSIVE | FILE) else 0 for entry in array.array("Q", raw))
+    return resident_pages(raw)
+
+
+def resident_pages(pagemap: bytes) -> bytes:
+    """One byte per 8-byte pagemap entry: 1 when PRESENT and EXCLUSIVE or FILE. The flags all sit
+    in an entry's top byte, so a slice and a table do it (a Python step per entry took 0.1 s
+    over the 360 000 pages of a 1.4 GiB heap)."""
+    return pagemap[7::8].translate(_RESIDENT_BY_TOP_BYTE)
+
+
+# an entry's top byte (bits 56-63, little-endian) -> 1 when PRESENT and EXCLUSIVE or FILE
+_RESIDENT_BY_TOP_BYTE = bytes(1 if (top << 56) & PRESENT and (top << 56) & (EXCLUSIVE | FILE) else 0
+                              for top in range(256))

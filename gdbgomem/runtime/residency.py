@@ -48,9 +48,21 @@ class HeapResidency:
 @per_stop
 def heap_residency(rt: GoRuntime) -> Optional[HeapResidency]:
     """The heap's residency, None where the OS cannot be asked (a core, a remote process)."""
+    return _residency(rt, page_allocator(rt).ranges())
+
+
+def span_residency(rt: GoRuntime, base: int, limit: int) -> Optional[HeapResidency]:
+    """The residency of one span's pages [base, limit), the same counts heap_residency gives
+    for them: go-span asks for one span, and the heap's whole map (a pagemap entry per 4 KiB
+    of a GiB heap) would cost it more than everything else it does."""
+    return _residency(rt, [(base, limit)])
+
+
+def _residency(rt: GoRuntime, ranges) -> Optional[HeapResidency]:
+    """Residency of the [base, limit) ranges (within the heap's), scavenged pages included."""
     pa = page_allocator(rt)
     maps = []
-    for base, limit in pa.ranges():
+    for base, limit in ranges:
         pages = rt.target.page_residency(base, limit)
         if pages is None:
             return None

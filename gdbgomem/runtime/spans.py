@@ -106,12 +106,24 @@ def spans_by_address(rt: GoRuntime) -> Dict[int, Span]:
     return {s.address: s for s in all_spans(rt)}
 
 
+def allspans_length(rt: GoRuntime) -> int:
+    """len(mheap_.allspans), without reading the slice."""
+    return rt.read_slice_header(_allspans(rt), MAX_SPANS, "mheap_.allspans")[1]
+
+
+def allspans_addresses(rt: GoRuntime) -> List[int]:
+    """The mspan addresses of mheap_.allspans."""
+    return rt.read_word_slice(_allspans(rt), MAX_SPANS, "mheap_.allspans")
+
+
+def _allspans(rt: GoRuntime) -> int:
+    return rt.global_address("runtime.mheap_") + rt.layout("runtime.mheap").offset("allspans")
+
+
 @per_stop
 def all_spans(rt: GoRuntime) -> List[Span]:
     """Every span of mheap_.allspans."""
-    mheap = rt.layout("runtime.mheap")
-    addresses = rt.read_word_slice(rt.global_address("runtime.mheap_") + mheap.offset("allspans"),
-                                     MAX_SPANS, "mheap_.allspans")
+    addresses = allspans_addresses(rt)
     make = span_maker(rt)
     blobs = rt.target.read_many([(a, make.size) for a in addresses])
     workbufs = workbuf_spans(rt)
@@ -124,6 +136,47 @@ def all_spans(rt: GoRuntime) -> List[Span]:
             span.manual_use = "workbuf" if address in workbufs else "stack"
         out.append(span)
     return out
+
+
+def class_totals(spans: List[Span]) -> Dict[tuple, list]:
+    """In-use spans per (size class, noscan): [elemsize of the first, spans, bytes, objects, slots,
+    bytes in use, free slot bytes, tail, heap bits, inline mark bits]."""
+    totals: Dict[tuple, list] = {}
+    for s in spans:
+        if s.state != "inuse":
+            continue
+        t = totals.get((s.sizeclass, s.noscan))
+        if t is None:
+            t = totals[(s.sizeclass, s.noscan)] = [s.elemsize, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        free = s.nelems - s.alloc_count
+        t[1] += 1
+        t[2] += s.bytes
+        t[3] += s.alloc_count
+        t[4] += s.nelems
+        t[5] += s.alloc_count * s.elemsize
+        t[6] += (free if free > 0 else 0) * s.elemsize
+        t[7] += s.tail_bytes
+        t[8] += s.heap_bits_bytes
+        t[9] += s.inline_mark_bytes
+    return totals
+
+
+def group_totals(spans: List[Span]) -> Dict[str, tuple]:
+    """(spans, bytes) per group as go-heap shows them: in use, stacks, GC work buffers, free."""
+    totals: Dict[str, list] = {}
+    for s in spans:
+        t = totals.setdefault(s.manual_use or s.state, [0, 0])
+        t[0] += 1
+        t[1] += s.bytes
+    return {group: tuple(t) for group, t in totals.items()}
+
+
+def object_totals(spans: List[Span], cached: Set[int]) -> Tuple[int, int]:
+    """(objects in in-use spans, those of them in spans cached by a P (mcache_spans)): runtime.MemStats
+    counts a small object only when its span leaves a P's mcache (mcache.go refill/releaseAll)."""
+    inuse = [s for s in spans if s.state == "inuse"]
+    return (sum(s.alloc_count for s in inuse),
+            sum(s.alloc_count - s.alloc_count_before_cache for s in inuse if s.address in cached))
 
 
 class SpanMaker:

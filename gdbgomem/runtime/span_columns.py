@@ -1,0 +1,122 @@
+"""Every mspan of mheap_.allspans decoded as numpy columns, for the heap's totals.
+
+At 150 000 spans, making a Span object of each (spans.all_spans) takes most of a
+second; go-spans --summary and go-heap want only sums over them. Here each member
+of runtime.mspan is one array over all the spans, read with record_reads.read_chunks,
+and the derived figures (bytes, size class, what initSpan reserves, the tail) are
+array operations following the rules of spans.Span and spans.SpanReserve. Only
+numpy-built views import this module.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import numpy as np
+
+from gdbgomem.runtime.cache import per_stop
+from gdbgomem.runtime.goruntime import GoRuntime
+from gdbgomem.runtime.record_reads import read_chunks
+from gdbgomem.runtime.sizeclasses import page_size
+from gdbgomem.runtime.spans import SPAN_MEMBERS, allspans_addresses, span_decoder, span_reserve, state_names, \
+    workbuf_spans
+
+
+class SpanColumns:
+    """The readable spans in allspans order. members: mspan member name (spans.SPAN_MEMBERS) ->
+    uint64 array, None for a member this release lacks. group: per span, its state's label as
+    go-heap groups spans ("inuse", "free", "stack" or "workbuf" for a manual span, "state(N)")."""
+
+    def __init__(self, rt: GoRuntime, addresses: np.ndarray, members: Dict[str, Optional[np.ndarray]]):
+        self.addresses = addresses
+        self.members = members
+        self.bytes = self.member("npages") * np.uint64(page_size(rt))
+        self.sizeclass = self.member("spanclass") >> np.uint64(1)
+        self.noscan = (self.member("spanclass") & np.uint64(1)) != 0
+        names = state_names(rt)
+        states = self.member("state")
+        codes = np.unique(states).tolist()
+        labels = [names.get(code, f"state({code})") for code in codes]
+        self.group = np.array(labels, dtype=object)[np.searchsorted(codes, states)] if len(states) else \
+            np.zeros(0, dtype=object)
+        manual = self.group == "manual"
+        if manual.any():
+            workbufs = np.array(sorted(workbuf_spans(rt)), dtype=np.uint64)
+            self.group[manual] = np.where(np.isin(addresses[manual], workbufs), "workbuf", "stack")
+        self.inuse = self.group == "inuse"
+        self.heap_bits, self.inline_marks = self._reserved(rt)
+        nelems, elemsize = self.member("nelems").astype(np.int64), self.member("elemsize").astype(np.int64)
+        tail = self.bytes.astype(np.int64) - nelems * elemsize - self.heap_bits - self.inline_marks
+        self.tail = np.where(self.inuse, np.maximum(tail, 0), 0)
+
+    def member(self, name: str) -> np.ndarray:
+        """A member's column, zeros where this release lacks it."""
+        column = self.members[name]
+        return column if column is not None else np.zeros(len(self.addresses), dtype=np.uint64)
+
+    def _reserved(self, rt: GoRuntime):
+        """(heap bits, inline mark bits) bytes at each in-use span's end: SpanReserve.reserved."""
+        reserve = span_reserve(rt)
+        elemsize = self.member("elemsize")
+        small = self.inuse & (self.sizeclass != 0) & (elemsize <= np.uint64(reserve.header_from))
+        heap_bits = np.where(small & ~self.noscan, self.bytes // np.uint64(64), np.uint64(0)).astype(np.int64)
+        inline = np.where(small & (elemsize >= np.uint64(16)), reserve.inline_marks, 0).astype(np.int64)
+        return heap_bits, inline
+
+
+@per_stop
+def span_columns(rt: GoRuntime) -> SpanColumns:
+    """Every readable span of mheap_.allspans, decoded (see the module doc)."""
+    decoder = span_decoder(rt)
+    addresses = np.array(allspans_addresses(rt), dtype=np.uint64)
+    members: Dict[str, Optional[np.ndarray]] = {
+        name: None if name not in decoder.fields else np.zeros(len(addresses), dtype=np.uint64)
+        for name, _ in SPAN_MEMBERS}
+    readable = np.zeros(len(addresses), dtype=bool)
+    for chunk in read_chunks(rt.target, addresses, np.full(len(addresses), decoder.size)):
+        readable[chunk.indices] = True
+        for name, (offset, size) in decoder.fields.items():
+            members[name][chunk.indices] = chunk.words(offset, size)
+    members = {name: column if column is None else column[readable] for name, column in members.items()}
+    return SpanColumns(rt, addresses[readable], members)
+
+
+def class_totals(columns: SpanColumns) -> Dict[tuple, list]:
+    """spans.class_totals over columns: the same sums per (size class, noscan) of in-use spans."""
+    rows = np.flatnonzero(columns.inuse)
+    if not len(rows):
+        return {}
+    key = (columns.sizeclass[rows] << np.uint64(1)) | columns.noscan[rows].astype(np.uint64)
+    keys, first = np.unique(key, return_index=True)
+    order = np.argsort(key, kind="stable")
+    starts = np.searchsorted(key[order], keys)
+    nelems, alloc = (columns.member(name)[rows].astype(np.int64) for name in ("nelems", "alloc_count"))
+    elemsize = columns.member("elemsize")[rows].astype(np.int64)
+    sums = [np.ones(len(rows), dtype=np.int64), columns.bytes[rows].astype(np.int64), alloc, nelems,
+            alloc * elemsize, np.maximum(nelems - alloc, 0) * elemsize, columns.tail[rows],
+            columns.heap_bits[rows], columns.inline_marks[rows]]
+    totals = [np.add.reduceat(values[order], starts).tolist() for values in sums]
+    return {(k >> 1, bool(k & 1)): [e] + [column[i] for column in totals]
+            for i, (k, e) in enumerate(zip(keys.tolist(), elemsize[first].tolist()))}
+
+
+def group_totals(columns: SpanColumns) -> Dict[str, tuple]:
+    """spans.group_totals over columns: (spans, bytes) per go-heap group of spans."""
+    if not len(columns.addresses):
+        return {}
+    labels, inverse = np.unique(columns.group.astype(str), return_inverse=True)
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse, minlength=len(labels)).tolist()
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(len(labels)))
+    sizes = np.add.reduceat(columns.bytes.astype(np.int64)[order], starts)
+    return {label: (count, size) for label, count, size in zip(labels.tolist(), counts, sizes.tolist())}
+
+
+def object_totals(columns: SpanColumns, cached: set) -> tuple:
+    """spans.object_totals over columns: (objects in in-use spans, those of them in spans cached
+    by a P that runtime.MemStats does not count yet)."""
+    alloc = columns.member("alloc_count").astype(np.int64)
+    before = columns.member("alloc_count_before_cache").astype(np.int64)
+    in_cache = columns.inuse & np.isin(columns.addresses, np.array(sorted(cached), dtype=np.uint64))
+    return int(alloc[columns.inuse].sum()), int((alloc - before)[in_cache].sum())
