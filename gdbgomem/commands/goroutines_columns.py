@@ -149,7 +149,8 @@ def _waited(rt: GoRuntime, columns: GoroutineColumns, rows: np.ndarray, now: Opt
     if now is None:
         return None, None
     code, since = columns.status_code[rows], columns.member("waitsince")[rows]
-    waiting = np.isin(code, [c for c in np.unique(code).tolist() if rt.status_name(c) in ("waiting", "syscall")])
+    statuses = np.unique(code, return_counts=True)[0]  # (a plain np.unique imports numpy.ma: 0.03 s)
+    waiting = np.isin(code, [c for c in statuses.tolist() if rt.status_name(c) in ("waiting", "syscall")])
     now64 = np.uint64(now)
     return np.where(since > now64, np.uint64(0), now64 - since), (since == 0) | ~waiting
 

@@ -6,7 +6,7 @@ than none, so an entry is used only when all of this holds, and is otherwise ign
 and reported in one warning line:
   - it was written for this very file: its build id, size and SHA-256 of its content (taken
     when the cache is first needed, not when the binary is opened);
-  - its own content is intact: a checksum over it;
+  - its own content is intact: a checksum over its text, stored at its end;
   - every answer has the shape an answer has (a schema check);
   - it is ours: the directory was made 0700 and the file 0600 by this user; a directory or
     file owned by another user, or writable by others, is not used at all.
@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Optional
 
 CACHE_DIR_ENV = "GDBGOMEM_CACHE_DIR"
 # Bump when what is stored (or how a layout is computed) changes: older files are ignored.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 KINDS = ("layouts", "constants", "variables", "addresses")
 
 
@@ -90,7 +90,8 @@ class LayoutCache:
             with open(self.path, "r", encoding="utf-8") as handle:
                 if not self._ours(self.path, directory=False, descriptor=handle.fileno()):
                     return self._empty()
-                stored = json.load(handle)
+                text = handle.read()
+            stored = json.loads(text)
         except FileNotFoundError:
             return self._empty()
         except (OSError, ValueError) as exc:
@@ -99,7 +100,7 @@ class LayoutCache:
             return self._empty()  # an older gdbgomem's: replaced without a word
         if any(stored.get(key) != value for key, value in self._identity.items()):
             return self._rejected("it was written for another file with the same build id")
-        if stored.get("checksum") != _checksum(stored):
+        if not _intact(text):
             return self._rejected("its checksum does not match its content")
         if not _well_formed(stored):
             return self._rejected("an answer in it does not have the shape of one")
@@ -132,13 +133,12 @@ class LayoutCache:
         """Write the file atomically, 0600 in a 0700 directory; a cache that cannot be written is no error."""
         if self.path is None or self._data is None:
             return
-        self._data["checksum"] = _checksum(self._data)
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(self._data, handle, separators=(",", ":"))
+                handle.write(encode(self._data))
             os.replace(tmp, self.path)
         except OSError:
             try:
@@ -147,9 +147,21 @@ class LayoutCache:
                 pass
 
 
-def _checksum(data: Dict[str, Any]) -> str:
-    body = {key: value for key, value in data.items() if key != "checksum"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+CHECKSUM_KEY = ',"checksum":"'  # the file's last member: SHA-256 of the text before it, closed with "}"
+
+
+def encode(data: Dict[str, Any]) -> str:
+    """The file's text: the data (but a checksum it holds) as compact JSON, its checksum last."""
+    body = json.dumps({key: value for key, value in data.items() if key != "checksum"}, separators=(",", ":"))
+    return body[:-1] + CHECKSUM_KEY + hashlib.sha256(body.encode()).hexdigest() + '"}'
+
+
+def _intact(text: str) -> bool:
+    """The checksum at the end of the file's text is that of the text before it: checked on the
+    bytes as read, not by encoding what they decode to again (which took more time than the rest
+    of a cached session's first command)."""
+    head, found, tail = text.rpartition(CHECKSUM_KEY)
+    return bool(found) and tail.rstrip("\n") == hashlib.sha256((head + "}").encode()).hexdigest() + '"}'
 
 
 def _well_formed(data: Dict[str, Any]) -> bool:

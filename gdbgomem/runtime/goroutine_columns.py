@@ -81,7 +81,8 @@ def goroutine_columns(rt: GoRuntime) -> GoroutineColumns:
 
 def _locate(rt: GoRuntime, columns: GoroutineColumns) -> None:
     """goroutines.locate_code over columns: the same functions and user frames."""
-    running = [code for code in np.unique(columns.status_code).tolist() if rt.status_name(code) == "running"]
+    statuses = np.unique(columns.status_code, return_counts=True)[0]  # (a plain np.unique imports numpy.ma: 0.03 s)
+    running = [code for code in statuses.tolist() if rt.status_name(code) == "running"]
     pc, sp = columns.saved_position()
     parked = np.flatnonzero((columns.status_code != G_DEAD) & (columns.member("sched_pc") != 0)
                             & ~np.isin(columns.status_code, running))

@@ -184,6 +184,21 @@ def test_pie_matches_gdb():
     check_against_gdb(path)
 
 
+def test_symbol_table_is_what_pyelftools_reads(go_version):
+    """Every defined, named symbol but sections and files, a global winning over a local of its name."""
+    path = build(go_version)
+    from elftools.elf.elffile import ELFFile
+    expect: Dict[bytes, Tuple[int, int]] = {}
+    with open(path, "rb") as handle:
+        for symbol in ELFFile(handle).get_section_by_name(".symtab").iter_symbols():
+            key = symbol.name.encode()
+            if symbol["st_shndx"] == "SHN_UNDEF" or not key or symbol["st_info"]["type"] in ("STT_SECTION", "STT_FILE"):
+                continue
+            if key not in expect or symbol["st_info"]["bind"] == "STB_GLOBAL":
+                expect[key] = (symbol["st_value"], symbol["st_size"])
+    assert len(expect) > 1000 and GoBinary(str(path), manifest.wish_list())._symbol_table() == expect
+
+
 def test_build_version_from_static_data(go_version):
     """runtime.buildVersion's string header, then its bytes, read from the file's segments."""
     binary = GoBinary(str(build(go_version)))
@@ -363,8 +378,7 @@ def test_an_altered_cache_changes_no_answer(tmp_path, cache_dir, capsys):
     assert altered.struct_layout("runtime.g") == truth and "checksum does not match" in altered.cache_warning
     stored = json.loads(entry.read_text())
     stored["layouts"]["runtime.g"]["fields"]["goid"] = ["eight", None]  # the wrong shape, checksum redone
-    stored["checksum"] = layout_cache._checksum(stored)
-    entry.write_text(json.dumps(stored))
+    entry.write_text(layout_cache.encode(stored))
     misshapen = GoBinary(str(path), WISH_LIST)
     assert misshapen.struct_layout("runtime.g") == truth and "shape" in misshapen.cache_warning
     entry.parent.chmod(0o777)
