@@ -5,6 +5,7 @@ may escape."""
 from __future__ import annotations
 
 import json
+import os
 import struct
 import time
 
@@ -24,7 +25,8 @@ from gdbgomem.hosts.standalone import CoreTarget
 pytestmark = pytest.mark.e2e
 BY_NAME = {c.name: c for c in COMMANDS}
 RUN = ["go-info --json", "go-goroutines --json", "go-threads --json", "go-stack 1 --json", "go-bt --all --json",
-       "go-heap --json", "go-spans --json", "go-arenas --json", "go-pages --json", "go-span 0xc000010000 --json"]
+       "go-heap --json", "go-spans --json", "go-arenas --json", "go-pages --json", "go-span 0xc000010000 --json",
+       "go-types --json", "go-roots --json", f"go-report {os.devnull}"]
 SECONDS_PER_COMMAND = 20
 
 
@@ -46,6 +48,7 @@ WORDS = st.one_of(st.sampled_from([0, 1, 7, 1 << 20, 1 << 32, 1 << 40, (1 << 63)
                                    0xc000000000]), st.integers(0, (1 << 64) - 1))
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's overflows too: a warning on the user's terminal
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_corrupt_structures_never_escape(core, data):
