@@ -27,6 +27,7 @@ import lldb  # type: ignore[import-not-found]
 from gdbgomem.commands.goroutine_select import GoroutineSelectCommand, saved_position, state
 from gdbgomem.errors import GoMemError
 from gdbgomem.render.report import Report
+from gdbgomem.render.terminal import sanitize
 from gdbgomem.runtime.goroutines import Goroutine
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.stack_view import stack_of_goroutine
@@ -134,6 +135,10 @@ def select(rt: GoRuntime, g: Goroutine) -> Report:
             "are the goroutine's")
     pc, sp = saved_position(g)
     if SELECTED.goid is None or not SELECTED.current(process):
+        theirs = _plugin_in_place(target)
+        if theirs and theirs != str(PLUGIN):  # the setting is one for all: ours would replace it
+            raise GoMemError(f"lldb has an OS plugin of its own loaded ({sanitize(theirs)}), which go-goroutine "
+                             "would replace", f"settings clear {SETTING}, then go-goroutine again")
         SELECTED.return_to = process.GetSelectedThread().GetThreadID()
     frames = stack_of_goroutine(rt, g, thread).frames
     want = [(f.pc, f.sp) for f in frames if not f.inlined]
@@ -195,6 +200,13 @@ def _show(target):
     _set_plugin(target, str(PLUGIN))
     thread = target.GetProcess().GetThreadByID(SELECTED.tid)
     return thread if thread.IsValid() else None
+
+
+def _plugin_in_place(target) -> str:
+    """The OS plugin path lldb has set now ("" for none)."""
+    result = lldb.SBCommandReturnObject()
+    target.GetDebugger().GetCommandInterpreter().HandleCommand(f"settings show {SETTING}", result)
+    return (result.GetOutput() or "").partition("=")[2].strip().strip('"')
 
 
 def _set_plugin(target, path: str) -> None:

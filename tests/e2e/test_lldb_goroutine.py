@@ -66,6 +66,31 @@ def test_lldb_running_goroutine_selects_its_thread(ptrace_allowed):
     assert any(name == "main.spin" for _, name, _, _ in lldb_frames(out[1]))
 
 
+OTHER_PLUGIN = """
+class OperatingSystemPlugIn:
+    def __init__(self, process):
+        self.process = process
+
+    def get_thread_info(self):
+        return []
+"""
+
+
+def test_lldb_keeps_a_plugin_of_the_users(running, tmp_path):
+    """lldb has one OS plugin setting: go-goroutine does not replace one the user set."""
+    fixture = running("goroutines", fixtures.go_versions()[-1])
+    plugin = tmp_path / "their_plugin.py"
+    plugin.write_text(OTHER_PLUGIN)
+    setting = "target.process.python-os-plugin-path"
+    goid = fixture.truth["chan_probes"][0]["goid"]
+    out = hostrun.run_lldb(["-p", str(fixture.pid)], [f"settings set {setting} {plugin}", f"go-goroutine {goid}",
+                                                      f"settings show {setting}"])
+    assert out[1].strip().splitlines() == [
+        f"error: gdbgomem: lldb has an OS plugin of its own loaded ({plugin}), which go-goroutine would replace "
+        f"(settings clear {setting}, then go-goroutine again)"]
+    assert str(plugin) in out[2]
+
+
 def test_lldb_errors_are_one_line(running):
     fixture = running("goroutines", fixtures.go_versions()[-1])
     out = hostrun.run_lldb(["-p", str(fixture.pid)], ["go-goroutine 987654", "go-goroutine x", "go-goroutine"])
