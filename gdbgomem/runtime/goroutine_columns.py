@@ -19,18 +19,16 @@ from gdbgomem.runtime.goroutines import (G_MEMBERS, STACK_TOP_BYTES, _factory, _
                                          read_goroutine)
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import G_DEAD, G_SYSCALL, G_WAITING
-from gdbgomem.runtime.record_reads import read_chunks
+from gdbgomem.runtime.record_reads import RecordColumns, read_chunks, read_columns
 
 
-class GoroutineColumns:
-    """The readable gs in allgs order. members: g member name (goroutines.G_MEMBERS) ->
-    uint64 array, None for a member this release lacks. status_code, scan: as on Goroutine.
-    function and user: an index per g into functions and users (-1: none), filled for the
-    parked gs as goroutines.locate_code fills Goroutine.function and the user frame."""
+class GoroutineColumns(RecordColumns):
+    """The readable gs in allgs order, a column per member of goroutines.G_MEMBERS. status_code,
+    scan: as on Goroutine. function and user: an index per g into functions and users (-1: none),
+    filled for the parked gs as goroutines.locate_code fills Goroutine.function and the user frame."""
 
     def __init__(self, addresses: np.ndarray, members: Dict[str, Optional[np.ndarray]], scan_bit: int):
-        self.addresses = addresses
-        self.members = members
+        super().__init__(addresses, members)
         status = members["status"] if members["status"] is not None else np.zeros(len(addresses), np.uint64)
         self.status_code = status & np.uint64(~scan_bit & 0xFFFFFFFFFFFFFFFF)
         self.scan = (status & np.uint64(scan_bit)) != 0
@@ -38,14 +36,6 @@ class GoroutineColumns:
         self.user = np.full(len(addresses), -1, dtype=np.int64)
         self.functions: List[Optional[str]] = []
         self.users: List[tuple] = []
-
-    def __len__(self) -> int:
-        return len(self.addresses)
-
-    def member(self, name: str) -> np.ndarray:
-        """A member's column, zeros where this release lacks it."""
-        column = self.members[name]
-        return column if column is not None else np.zeros(len(self.addresses), dtype=np.uint64)
 
     def saved_position(self):
         """(pc, sp) columns where each traceback starts (Goroutine.saved_position)."""
@@ -63,18 +53,8 @@ class GoroutineColumns:
 def goroutine_columns(rt: GoRuntime) -> GoroutineColumns:
     """Every readable g in allgs, decoded, its parked code located (see the module doc)."""
     factory = _factory(rt)
-    decoder = factory.decoder
-    addresses = np.array(read_allgs(rt), dtype=np.uint64)
-    members: Dict[str, Optional[np.ndarray]] = {
-        name: None if name not in decoder.fields else np.zeros(len(addresses), dtype=np.uint64)
-        for name, _ in G_MEMBERS}
-    readable = np.zeros(len(addresses), dtype=bool)
-    for chunk in read_chunks(rt.target, addresses, np.full(len(addresses), decoder.size)):
-        readable[chunk.indices] = True
-        for name, (offset, size) in decoder.fields.items():
-            members[name][chunk.indices] = chunk.words(offset, size)
-    members = {name: column if column is None else column[readable] for name, column in members.items()}
-    columns = GoroutineColumns(addresses[readable], members, factory.scan_bit)
+    addresses, members = read_columns(rt.target, read_allgs(rt), factory.decoder, [name for name, _ in G_MEMBERS])
+    columns = GoroutineColumns(addresses, members, factory.scan_bit)
     _locate(rt, columns)
     return columns
 

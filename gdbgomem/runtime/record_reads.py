@@ -13,11 +13,12 @@ windows a call (Target.read_scattered), windows then merged over small gaps only
 
 from __future__ import annotations
 
-from typing import Iterator, List, NamedTuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from gdbgomem.runtime.struct_decoder import StructDecoder
 from gdbgomem.runtime.target import MAX_WINDOW, MERGE_GAP, Target
 
 CHUNK_BYTES = 16 << 20  # bytes of windows joined before their records are handed over
@@ -48,6 +49,39 @@ class Chunk(NamedTuple):
             return self.data.view(np.uint64)[where >> 3]
         gathered = sliding_window_view(self.data, size)[where]
         return gathered.view(_DTYPE_BY_SIZE[size]).ravel().astype(np.uint64)
+
+
+class RecordColumns:
+    """Records of one struct as columns: addresses (of the records read), members: member name ->
+    uint64 array over them, None for a member this release's layout lacks."""
+
+    def __init__(self, addresses: np.ndarray, members: Dict[str, Optional[np.ndarray]]):
+        self.addresses = addresses
+        self.members = members
+
+    def __len__(self) -> int:
+        return len(self.addresses)
+
+    def member(self, name: str) -> np.ndarray:
+        """A member's column, zeros where this release lacks it."""
+        column = self.members[name]
+        return column if column is not None else np.zeros(len(self.addresses), dtype=np.uint64)
+
+
+def read_columns(target: Target, addresses: Sequence[int], decoder: StructDecoder,
+                 names: Sequence[str]) -> Tuple[np.ndarray, Dict[str, Optional[np.ndarray]]]:
+    """(the addresses of the records that could be read, their members named: name -> uint64 array,
+    None where decoder's layout lacks it): RecordColumns' parts."""
+    addresses = np.array(addresses, dtype=np.uint64)
+    members: Dict[str, Optional[np.ndarray]] = {
+        name: None if name not in decoder.fields else np.zeros(len(addresses), dtype=np.uint64) for name in names}
+    readable = np.zeros(len(addresses), dtype=bool)
+    for chunk in read_chunks(target, addresses, np.full(len(addresses), decoder.size)):
+        readable[chunk.indices] = True
+        for name, (offset, size) in decoder.fields.items():
+            if name in members:
+                members[name][chunk.indices] = chunk.words(offset, size)
+    return addresses[readable], {name: None if column is None else column[readable] for name, column in members.items()}
 
 
 def read_chunks(target: Target, addresses: np.ndarray, sizes: np.ndarray) -> Iterator[Chunk]:

@@ -16,21 +16,20 @@ import numpy as np
 
 from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
-from gdbgomem.runtime.record_reads import read_chunks
+from gdbgomem.runtime.record_reads import RecordColumns, read_columns
 from gdbgomem.runtime.sizeclasses import page_size
 from gdbgomem.runtime.spans import SPAN_MEMBERS, allspans_addresses, span_decoder, span_reserve, state_names, \
     workbuf_spans
 
 
-class SpanColumns:
-    """The readable spans in allspans order. members: mspan member name (spans.SPAN_MEMBERS) ->
-    uint64 array, None for a member this release lacks. group: per span, an index into labels,
+class SpanColumns(RecordColumns):
+    """The readable spans in allspans order, a column per member of spans.SPAN_MEMBERS. group:
+    per span, an index into labels,
     the groups as go-heap has them ("inuse", "free", "stack" or "workbuf" for a manual span,
     "state(N)")."""
 
     def __init__(self, rt: GoRuntime, addresses: np.ndarray, members: Dict[str, Optional[np.ndarray]]):
-        self.addresses = addresses
-        self.members = members
+        super().__init__(addresses, members)
         self.bytes = self.member("npages") * np.uint64(page_size(rt))
         self.sizeclass = self.member("spanclass") >> np.uint64(1)
         self.noscan = (self.member("spanclass") & np.uint64(1)) != 0
@@ -52,11 +51,6 @@ class SpanColumns:
         tail = self.bytes.astype(np.int64) - nelems * elemsize - self.heap_bits - self.inline_marks
         self.tail = np.where(self.inuse, np.maximum(tail, 0), 0)
 
-    def member(self, name: str) -> np.ndarray:
-        """A member's column, zeros where this release lacks it."""
-        column = self.members[name]
-        return column if column is not None else np.zeros(len(self.addresses), dtype=np.uint64)
-
     def _reserved(self, rt: GoRuntime):
         """(heap bits, inline mark bits) bytes at each in-use span's end: SpanReserve.reserved."""
         reserve = span_reserve(rt)
@@ -70,18 +64,9 @@ class SpanColumns:
 @per_stop
 def span_columns(rt: GoRuntime) -> SpanColumns:
     """Every readable span of mheap_.allspans, decoded (see the module doc)."""
-    decoder = span_decoder(rt)
-    addresses = np.array(allspans_addresses(rt), dtype=np.uint64)
-    members: Dict[str, Optional[np.ndarray]] = {
-        name: None if name not in decoder.fields else np.zeros(len(addresses), dtype=np.uint64)
-        for name, _ in SPAN_MEMBERS}
-    readable = np.zeros(len(addresses), dtype=bool)
-    for chunk in read_chunks(rt.target, addresses, np.full(len(addresses), decoder.size)):
-        readable[chunk.indices] = True
-        for name, (offset, size) in decoder.fields.items():
-            members[name][chunk.indices] = chunk.words(offset, size)
-    members = {name: column if column is None else column[readable] for name, column in members.items()}
-    return SpanColumns(rt, addresses[readable], members)
+    addresses, members = read_columns(rt.target, allspans_addresses(rt), span_decoder(rt),
+                                      [name for name, _ in SPAN_MEMBERS])
+    return SpanColumns(rt, addresses, members)
 
 
 def class_totals(columns: SpanColumns) -> Dict[tuple, list]:

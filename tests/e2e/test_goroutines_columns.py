@@ -7,45 +7,29 @@ one locked to its thread, some in system calls, some with pprof labels."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
-from devtools.fixtures import ROOT
-from devtools.hostrun import text_env
+from tests.e2e import two_paths
 from tests.e2e.harness import subject
+from tests.e2e.two_paths import COLUMNS, MARK
 
 pytestmark = pytest.mark.e2e
 
-MARK = "@@command@@"
-COLUMNS = "@@columns@@"
-# argv: binary core path commands...; path "objects": numpy cannot be imported, as in a debugger
-# whose Python lacks it, so the Goroutine path is taken throughout
-DRIVER = f"""
-import sys
-if sys.argv[3] == "objects":
-    sys.modules["numpy"] = None
+SETUP = f"""
 from gdbgomem.commands import goroutines
-from gdbgomem.hosts import standalone
 goroutines.COLUMNS_FROM = 0  # the fixture has a few dozen goroutines
-if sys.argv[3] == "columns":  # say where the columns made the listing
+if sys.argv[3] == "columns":
     from gdbgomem.commands import goroutines_columns
     made = goroutines_columns.listing_report
     goroutines_columns.listing_report = lambda rt, args: print("{COLUMNS}") or made(rt, args)
-prompt = standalone.Prompt(standalone.open_runtime(sys.argv[1], sys.argv[2]), None)
-for line in sys.argv[4:]:
-    print("{MARK}", line, flush=True)
-    prompt.onecmd(line)
 """
 COMMANDS = ["go-goroutines --json", "go-goroutines --all --json", "go-goroutines --json --limit 5",
             "go-goroutines", "go-goroutines --limit 0", "go-goroutines --all --limit 0", "go-goroutines --limit 3"]
 
 
 def outputs(binary, core, path: str, columns: str) -> str:
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", DRIVER, str(binary), str(core), path,
-                           *COMMANDS], capture_output=True, text=True, timeout=300, env=text_env(int(columns) if columns else None))
-    assert proc.returncode == 0 and not proc.stderr, proc.stderr
-    return proc.stdout
+    return two_paths.outputs(binary, core, path, SETUP, COMMANDS, int(columns) if columns else None)
 
 
 @pytest.mark.parametrize("columns", ["", "100", "80"])

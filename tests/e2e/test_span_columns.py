@@ -6,44 +6,28 @@ buffers and free span structs."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from devtools.fixtures import ROOT
-from devtools.hostrun import json_of, text_env
+from devtools.hostrun import json_of
+from tests.e2e import two_paths
 from tests.e2e.harness import subject
+from tests.e2e.two_paths import COLUMNS, MARK
 
 pytestmark = pytest.mark.e2e
 
-MARK = "@@command@@"
-COLUMNS = "@@columns@@"
-# argv: binary core path commands...; path "objects": numpy cannot be imported, as in a debugger
-# whose Python lacks it, so Span objects are summed throughout
-DRIVER = f"""
-import sys
-if sys.argv[3] == "objects":
-    sys.modules["numpy"] = None
-from gdbgomem.hosts import standalone
+SETUP = f"""
 from gdbgomem.runtime import span_totals
 span_totals.COLUMNS_FROM = 0  # the fixture has a few hundred spans
-if sys.argv[3] == "columns":  # say where the columns made the figures
+if sys.argv[3] == "columns":
     from gdbgomem.runtime import span_columns
     made = span_columns.span_columns
     span_columns.span_columns = lambda rt: print("{COLUMNS}") or made(rt)
-prompt = standalone.Prompt(standalone.open_runtime(sys.argv[1], sys.argv[2]), None)
-for line in sys.argv[4:]:
-    print("{MARK}", line, flush=True)
-    prompt.onecmd(line)
 """
 COMMANDS = ["go-spans --summary --json", "go-spans --summary", "go-heap --json", "go-heap"]
 
 
 def outputs(binary, core, path: str) -> str:
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", DRIVER, str(binary), str(core), path,
-                           *COMMANDS], capture_output=True, text=True, timeout=300, env=text_env(100))
-    assert proc.returncode == 0 and not proc.stderr, proc.stderr
-    return proc.stdout
+    return two_paths.outputs(binary, core, path, SETUP, COMMANDS, 100)
 
 
 def test_span_columns_give_what_spans_give(running, go_version):
