@@ -135,3 +135,18 @@ def test_what_the_fuzz_benchmark_found_ends_in_one_line_quickly(core):
     assert time.monotonic() - started < 2
     many = PatchedTarget(core, [(where["allgs.len"], struct.pack("<QQ", 40_000_000, 40_000_000))])
     assert "runtime.allglen" in one_line_error(many, "go-info --json")
+
+
+def test_a_span_of_one_byte_slots_is_left_out_of_the_heap_graph(core):
+    """The fuzzing found go-types reading an in-use span whose elemsize was 1 as words: the heap
+    graph reads whole words of slots, so such a span (no size class has one) is left out."""
+    rt = GoRuntime(core)
+    span = next(s for s in all_spans(rt) if s.state == "inuse" and s.nelems > 1 and s.alloc_count and not s.noscan)
+    elemsize = rt.layout("runtime.mspan").member("elemsize")
+    one = PatchedTarget(core, [(span.address + elemsize.offset, (1).to_bytes(elemsize.size, "little"))])
+
+    def objects(target):
+        census = json.loads(run(target, "go-types --json"))
+        return census["reachable"]["objects"] + census["unreachable"]["objects"]
+
+    assert 0 < objects(one) < objects(core)

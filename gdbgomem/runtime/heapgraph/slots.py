@@ -63,8 +63,9 @@ class HeapSlots:
 
 @per_stop
 def heap_slots(rt: GoRuntime) -> HeapSlots:
+    # (a corrupt core can give any of these: the graph reads slots as whole words, below 2^64)
     spans = sorted((s for s in all_spans(rt) if s.state == "inuse" and s.elemsize and s.nelems and not s.flaws
-                    and s.nelems * s.elemsize <= s.bytes and s.base + s.bytes < 1 << 64),  # (a corrupt base)
+                    and s.elemsize % 8 == 0 and s.nelems * s.elemsize <= s.bytes and s.base + s.bytes < 1 << 64),
                    key=lambda s: s.base)
     spans = _without_overlaps(spans)
     nelems = np.array([s.nelems for s in spans], dtype=np.int64)
