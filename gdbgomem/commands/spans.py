@@ -279,15 +279,16 @@ class SpanCommand(Command):
             where = f"; it is on {owner}" if owner else _mapping_role(rt, address)
             raise GoMemError(f"0x{address:x} is not in the Go heap{where}",
                              "go-heap shows the heap's address ranges, go-maps the whole address space")
+        residency = span_residency(rt, span.base, span.end)
         if span.state == "manual":
             owner = stack_owner(rt, address)
             what = owner if owner else "memory the runtime manages by hand (a free stack or GC work buffer)"
-            report = Report({"address": address, "span": span_json(rt, span, span_residency(rt, span.base, span.end)), "object": None, "manual_owner": owner})
+            report = Report({"address": address, "span": span_json(rt, span, residency), "object": None, "manual_owner": owner})
             report.add(f"0x{address:x} is in a manual span [{hexaddr(span.base)}, {hexaddr(span.end)}): {what}")
             return report
         obj = object_at(rt, span, address)
         if obj is None:
-            report = Report({"address": address, "span": span_json(rt, span, span_residency(rt, span.base, span.end)), "object": None})
+            report = Report({"address": address, "span": span_json(rt, span, residency), "object": None})
             report.add(f"0x{address:x} is in span [{hexaddr(span.base)}, {hexaddr(span.end)}) past its last slot "
                        f"({span.nelems} x {span.elemsize} B): {_end_part(span, address)}")
             return report
@@ -300,7 +301,7 @@ class SpanCommand(Command):
             "type_name": obj.type_name or inferred, "type_inferred": inferred is not None,
             "pointer_bits": obj.pointer_source, "pointer_words": obj.pointer_words, "notes": obj.notes,
             "bytes": data.hex() if data else None}
-        report = Report({"address": address, "span": span_json(rt, span, span_residency(rt, span.base, span.end)), "object": object_json})
+        report = Report({"address": address, "span": span_json(rt, span, residency), "object": object_json})
         explained = explain_span(rt, span, address, obj.index) if args.explain else None
         if args.json:
             if explained:

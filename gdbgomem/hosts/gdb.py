@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional
 
 import gdb  # type: ignore[import-not-found]
 
@@ -29,7 +29,7 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.target import Mapping, Target, ThreadRegs
 
 
-class GdbTarget(Target):
+class GdbTarget(procfs.LocalProcess, Target):
     """The selected gdb inferior: a live process or a core file."""
 
     def __init__(self, inferior=None):
@@ -58,10 +58,6 @@ class GdbTarget(Target):
             return False
         out[:] = memory.cast("B")  # gdb's buffer (of format "c"), copied once
         return True
-
-    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
-        pid = self._local_pid()
-        return procfs.read_scattered(pid, local_iov, remote_iov, count) if pid else -1
 
     # -- symbols, types, constants -----------------------------------------------------
     # Facts of the binary come from gdbgomem's own reader of the executable first: it answers
@@ -141,18 +137,6 @@ class GdbTarget(Target):
                 core.close()
         pid = self._local_pid()
         return procfs.mappings(pid) if pid else None
-
-    def kernel_sizes(self) -> Optional[Tuple[int, int]]:
-        pid = self._local_pid()
-        return procfs.kernel_sizes(pid) if pid else None
-
-    def fault_counts(self) -> Optional[Tuple[int, int]]:
-        pid = self._local_pid()
-        return procfs.fault_counts(pid) if pid else None
-
-    def page_residency(self, start: int, end: int) -> Optional[bytes]:
-        pid = self._local_pid()
-        return procfs.page_residency(pid, start, end) if pid else None
 
     def load_bias(self) -> int:
         """Where a position-independent executable was loaded, from the auxiliary vector
@@ -253,10 +237,6 @@ class GdbTarget(Target):
         core or a process behind gdbserver."""
         connection = getattr(self._inferior, "connection", None)
         return self.pid if connection is not None and connection.type == "native" else None
-
-    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
-        pid = self._local_pid()
-        return procfs.resident_bytes(pid, ranges) if pid else None
 
 
 def _register(name: str) -> Optional[int]:

@@ -12,7 +12,7 @@ module imports lldb.
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional
 
 import lldb  # type: ignore[import-not-found]
 
@@ -27,7 +27,7 @@ from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.target import Mapping, Target, ThreadRegs
 
 
-class LldbTarget(Target):
+class LldbTarget(procfs.LocalProcess, Target):
     """The selected lldb target: a live process or a core."""
 
     def __init__(self, target):
@@ -108,10 +108,6 @@ class LldbTarget(Target):
                 pass
         return super().read_into(address, out)
 
-    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
-        pid = self._local_pid()
-        return procfs.read_scattered(pid, local_iov, remote_iov, count) if pid else -1
-
     def load_bias(self) -> int:
         """Where lldb has the executable's ELF header minus where it was linked (symbols or not)."""
         if self._bias is None:
@@ -181,10 +177,6 @@ class LldbTarget(Target):
         """The pid of a live process on this machine, whose /proc gdbgomem may read."""
         return self.pid if not self.is_core and self._is_local else None
 
-    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
-        pid = self._local_pid()
-        return procfs.resident_bytes(pid, ranges) if pid else None
-
     def mappings(self) -> Optional[List[Mapping]]:
         """A live local process: /proc. A core: lldb's memory regions, which it takes from the
         core's segments and file note (SB API has no path of the core to read it ourselves)."""
@@ -201,18 +193,6 @@ class LldbTarget(Target):
                                                           ("x", info.IsExecutable()))) + "p"
             found.append(Mapping(info.GetRegionBase(), info.GetRegionEnd(), perms, info.GetName() or ""))
         return found
-
-    def kernel_sizes(self) -> Optional[Tuple[int, int]]:
-        pid = self._local_pid()
-        return procfs.kernel_sizes(pid) if pid else None
-
-    def fault_counts(self) -> Optional[Tuple[int, int]]:
-        pid = self._local_pid()
-        return procfs.fault_counts(pid) if pid else None
-
-    def page_residency(self, start: int, end: int) -> Optional[bytes]:
-        pid = self._local_pid()
-        return procfs.page_residency(pid, start, end) if pid else None
 
     def stop_id(self) -> int:
         """Changes every time the process stops: this host's cue to drop decoded state."""

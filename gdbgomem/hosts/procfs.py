@@ -14,6 +14,35 @@ from typing import List, Optional, Sequence, Tuple
 from gdbgomem.runtime.target import Mapping
 
 
+class LocalProcess:
+    """What /proc tells of a host's live local process, as Target's methods: a host mixes it in
+    before Target and gives _local_pid(), the pid when the process is live and on this machine
+    (None for a core or a remote target, where these answer None, or -1 for read_scattered)."""
+
+    def _local_pid(self) -> Optional[int]:
+        raise NotImplementedError
+
+    def resident_bytes(self, ranges: Sequence[Tuple[int, int]]) -> Optional[int]:
+        pid = self._local_pid()
+        return resident_bytes(pid, ranges) if pid else None
+
+    def kernel_sizes(self) -> Optional[Tuple[int, int]]:
+        pid = self._local_pid()
+        return kernel_sizes(pid) if pid else None
+
+    def fault_counts(self) -> Optional[Tuple[int, int]]:
+        pid = self._local_pid()
+        return fault_counts(pid) if pid else None
+
+    def page_residency(self, start: int, end: int) -> Optional[bytes]:
+        pid = self._local_pid()
+        return page_residency(pid, start, end) if pid else None
+
+    def read_scattered(self, local_iov: int, remote_iov: int, count: int) -> int:
+        pid = self._local_pid()
+        return read_scattered(pid, local_iov, remote_iov, count) if pid else -1
+
+
 def open_memory(pid: int) -> Optional[int]:
     """A read-only descriptor of /proc/PID/mem, None when this process may not read it
     (another user, ptrace_scope). Reads through it are plain pread calls: GB/s."""
