@@ -27,7 +27,7 @@ class Arena:
     l2: int
     base: int
     address: Optional[int]      # the heapArena struct, None if unreadable
-    spans: int                  # distinct spans owning pages of this arena
+    spans: int                  # distinct live spans owning pages of this arena
     pages_in_use: int           # pages of in-use spans (from the spans table)
     span_starts_in_use: int     # bits set in pageInUse: first pages of in-use spans
     span_starts_marked: int     # bits set in pageMarks: in-use spans with marked objects
@@ -43,6 +43,7 @@ def all_arenas(rt: GoRuntime) -> List[Arena]:
     heap_arena = rt.layout("runtime.heapArena")
     arenas_at = rt.global_address("runtime.mheap_") + mheap.offset("arenas")
     by_address = spans_by_address(rt)
+    size = page_size(rt)
     out = []
     for index in sorted(arena_indexes(rt)):
         l1, l2 = index >> l2_bits, index & ((1 << l2_bits) - 1)
@@ -58,11 +59,24 @@ def all_arenas(rt: GoRuntime) -> List[Arena]:
         table = list(struct.unpack_from(f"<{pages}Q", data, heap_arena.offset("spans")))
         in_use_bits = data[heap_arena.offset("pageInUse"):heap_arena.offset("pageInUse") + pages // 8]
         marks = data[heap_arena.offset("pageMarks"):heap_arena.offset("pageMarks") + pages // 8]
-        used = sum(1 for s in table if s and s in by_address and by_address[s].state == "inuse")
-        out.append(Arena(index, l1, l2, base, address, len(set(table) - {0}), used,
+        owners = _page_owners(table, by_address, base, size)
+        used = sum(1 for s in owners if by_address[s].state == "inuse")
+        out.append(Arena(index, l1, l2, base, address, len(set(owners)), used,
                          int.from_bytes(in_use_bits, "little").bit_count(),
                          int.from_bytes(marks, "little").bit_count(), table))
     return out
+
+
+def _page_owners(table: List[int], by_address, base: int, size: int) -> List[int]:
+    """Per page, the live span the spans table names, where that span still covers the page.
+    Freeing a span leaves its entries in place (mheap.go setSpans runs only on allocation),
+    and its mspan struct may since hold a span elsewhere: such entries are stale."""
+    owners = []
+    for page, span_address in enumerate(table):
+        span = by_address.get(span_address) if span_address else None
+        if span is not None and span.state != "free" and span.base <= base + page * size < span.end:
+            owners.append(span_address)
+    return owners
 
 
 def page_kinds(rt: GoRuntime, arena: Arena) -> str:
