@@ -52,7 +52,9 @@ class ThreadsCommand(Command):
         report = Report({"threads": [thread_json(t) for t in threads]})
         rows = []
         for t in threads:
-            g0, gs = t.g0, t.gsignal
+            gs = t.gsignal
+            # an extra M's g0 has no stack until a C thread calls into Go and lends it its own
+            g0 = t.g0 if t.g0 is not None and (t.g0.stack_lo or t.g0.stack_hi) else None
             rows.append([
                 t.id, Styled(f"*{t.procid}", "selected") if t.selected else (str(t.procid) if t.procid else "-"),
                 Styled(f"{hexaddr(g0.stack_lo)}-{hexaddr(g0.stack_hi)}", "address") if g0 else "-",

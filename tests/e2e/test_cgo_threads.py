@@ -21,10 +21,10 @@ PROC_COMMANDS = [
 def cgo(running, go_version):
     fixture = running("cgothreads", go_version)
     out = hostrun.run_gdb(hostrun.attach(fixture.pid), ["go-threads --json", "go-info --json", *PROC_COMMANDS,
-                                                       "go-goroutines --json"])
+                                                       "go-goroutines --json", "go-threads"])
     tasks = ast.literal_eval(out[2].split("TASKS", 1)[1].strip())
     maps = ast.literal_eval(out[3].split("MAPS", 1)[1].strip())
-    counts = {"info": hostrun.json_of(out[1]), "goroutines": hostrun.json_of(out[4])["goroutines"]}
+    counts = {"info": hostrun.json_of(out[1]), "goroutines": hostrun.json_of(out[4])["goroutines"], "text": out[5]}
     return fixture.truth, hostrun.json_of(out[0])["threads"], tasks, maps, counts
 
 
@@ -41,6 +41,13 @@ def test_counts_leave_out_the_cgo_callback_placeholder(cgo):
             or g["start_function"] == "runtime.main"]
     assert len(user) == truth["num_goroutine"]
     assert "waiting_for_cgo_callback" not in {g["status"] for g in counts["goroutines"]}
+    # in the text, the extra M's g0 shows no stack rather than an empty one at 0x0
+    extra = [t for t in threads if t["isextra"] and not t["thread_id"]]
+    assert extra and all(t["g0_stack_lo"] == t["g0_stack_hi"] == 0 for t in extra)
+    rows = {line.split()[0]: line.split() for line in counts["text"].splitlines() if line.split() and line.split()[0].isdigit()}
+    for t in extra:
+        assert rows[str(t["m_id"])][1:4] == ["-", "-", "-"], counts["text"]
+    assert "0x0-0x0" not in counts["text"]
 
 
 def test_every_g0_is_a_system_stack(cgo):
