@@ -56,7 +56,7 @@ def lldbinit_text() -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="gdbgomem", description="Go runtime inspection for gdb.")
+    parser = argparse.ArgumentParser(prog="gdbgomem", description="What the Go runtime sees inside a Go process or core dump: commands for gdb and lldb, and a reader of cores without a debugger.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("gdbinit", help="print the lines that load gdbgomem into gdb (append them to ~/.gdbinit)")
     sub.add_parser("lldbinit", help="print the lines that load gdbgomem into lldb (append them to ~/.lldbinit)")

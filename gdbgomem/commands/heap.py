@@ -83,7 +83,7 @@ class HeapCommand(Command):
                    "bytes (smaps), scavenged pages still in RAM (pagemap), the process's page faults\n"
                    "(/proc/PID/stat); and how the scavenger returns pages (madvise advice, GODEBUG\n"
                    "madvdontneed, read from the process's memory, so on cores too).\n"
-                   "JSON: arenas, arena_bytes, heap_inuse_bytes, stack_inuse_bytes, workbuf_bytes,\n"
+                   "JSON: arenas, arena_bytes, heap_inuse_bytes, stack_inuse_bytes, workbuf_bytes, gcprog_bytes,\n"
                    "heap_objects, objects_not_in_memstats, spans, pages, free_bytes, scavenged_bytes,\n"
                    "heap_ranges, resident_bytes, scavenged_resident_bytes, page_faults {minor, major},\n"
                    "madvise {madvdontneed, advise_unused, advice, from_godebug}; the /proc figures are\n"
@@ -106,6 +106,7 @@ class HeapCommand(Command):
             "heap_inuse_bytes": groups.get("inuse", (0, 0))[1],
             "stack_inuse_bytes": groups.get("stack", (0, 0))[1],
             "workbuf_bytes": groups.get("workbuf", (0, 0))[1],
+            "gcprog_bytes": groups.get("gcprog", (0, 0))[1],
             "heap_objects": heap_objects,
             "objects_not_in_memstats": not_counted,  # allocated, in spans a P caches (spans.object_totals)
             "spans": {group: {"count": count, "bytes": size} for group, (count, size) in sorted(groups.items())},
@@ -130,6 +131,8 @@ class HeapCommand(Command):
                              "cached by a P, not yet in runtime.MemStats)"],
             ["stack spans", f"{groups.get('stack', (0, 0))[0]} spans, {humanize(data['stack_inuse_bytes'])}"],
             ["GC work buffers", f"{groups.get('workbuf', (0, 0))[0]} spans, {humanize(data['workbuf_bytes'])}"],
+            *([["GC programs", f"{groups['gcprog'][0]} spans, {humanize(data['gcprog_bytes'])} (the unrolled "
+                               "pointer bitmaps of large objects' types)"]] if "gcprog" in groups else []),
             ["free spans", f"{groups.get('free', (0, 0))[0]} span structs kept for reuse"],
             ["pages", f"{pages.total_pages} in the heap's ranges: {pages.in_use_pages} allocated, "
                       f"{pages.free_pages} free ({humanize(data['free_bytes'])}); {pages.scavenged_pages} scavenged "

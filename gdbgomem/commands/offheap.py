@@ -28,6 +28,7 @@ class OffHeapCommand(Command):
             "mcache_size": o.mcache_size, "heap_arenas": o.arenas, "heap_arena_size": o.heap_arena_size,
             "heap_arena_metadata_bytes": o.arenas * o.heap_arena_size, "os_stacks_bytes": o.counters["stacks_sys"],
             "gc_misc_bytes": o.counters["gcMiscSys"], "gc_workbuf_bytes": o.workbufs,
+            "gc_program_bits_bytes": o.gcprog_bits,
         }
         report = Report({"memstats": figures, "structures": structures, "memstats_address": o.memstats_address})
         if args.json:
@@ -45,10 +46,13 @@ class OffHeapCommand(Command):
             ["GCSys", figures["GCSys"], f"GC metadata {humanize(o.counters['gcMiscSys'])} (of which "
                                         f"{o.arenas} heapArena structs x {humanize(o.heap_arena_size)}, and the "
                                         f"page allocator's summaries and chunks) + GC work buffers "
-                                        f"{humanize(o.workbufs)}"],
+                                        f"{humanize(o.workbufs)}" + (f" + unrolled GC programs of large objects' "
+                                                                     f"types {humanize(o.gcprog_bits)}"
+                                                                     if o.gcprog_bits else "")],
             ["BuckHashSys", figures["BuckHashSys"], "profiling bucket hash table (memstats.buckhash_sys)"],
             ["OtherSys", figures["OtherSys"], "everything else persistentalloc'd (memstats.other_sys)"],
-            ["HeapSys", figures["HeapSys"], "the heap's pages, less stacks and work buffers"],
+            ["HeapSys", figures["HeapSys"], "the heap's pages, less stacks, work buffers and unrolled GC programs"
+             if o.gcprog_bits else "the heap's pages, less stacks and work buffers"],
             ["Sys", figures["Sys"], "all of the above *Sys: what the runtime has mapped"],
         ]
         report.add(Table(["MEMSTATS", "BYTES", "", "WHERE IT IS"],

@@ -164,10 +164,11 @@ def offheap_section(data: dict) -> str:
         ["heapArena metadata", nbytes(s["heap_arena_metadata_bytes"]), "in GCSys"],
         ["stacks the runtime mapped itself", nbytes(s["os_stacks_bytes"]), "in StackSys"],
         ["GC metadata", nbytes(s["gc_misc_bytes"]), "in GCSys"],
-        ["GC work buffers", nbytes(s["gc_workbuf_bytes"]), "in GCSys"]]
+        ["GC work buffers", nbytes(s["gc_workbuf_bytes"]), "in GCSys"],
+        ["unrolled GC programs", nbytes(s["gc_program_bits_bytes"]), "in GCSys"]]
     structures = table("offheap-structures", ["STRUCTURE", "HOW MUCH", ""], structure_rows,
                        keys=["mspan_structs", "mcache_structs", "heap_arenas", "heap_arena_metadata_bytes",
-                             "os_stacks_bytes", "gc_misc_bytes", "gc_workbuf_bytes"])
+                             "os_stacks_bytes", "gc_misc_bytes", "gc_workbuf_bytes", "gc_program_bits_bytes"])
     intro = ("What runtime.ReadMemStats would report, read from where it reads it, beside the structures behind "
              "each figure. Sys is the sum of the *Sys figures: what the runtime has mapped.")
     return section("offheap", "MemStats and off-heap memory", intro,

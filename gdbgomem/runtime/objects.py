@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from gdbgomem.errors import GoMemError
-from gdbgomem.runtime.abi_types import type_name, type_pointer_mask
+from gdbgomem.runtime.abi_types import is_unrolled_stand_in, type_name, type_pointer_mask
 from gdbgomem.runtime.arena_index import arena_index
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.manifest import (ARENA_L1_BITS, ARENA_L2_BITS, HEAP_ARENA_BYTES,
@@ -119,6 +119,9 @@ def _pointer_words(rt: GoRuntime, obj: HeapObject) -> None:
         header = 8 if where == "malloc header" else 0
         if typ:
             obj.type_address, obj.type_name = typ, type_name(rt, typ)
+            if not header and is_unrolled_stand_in(rt, typ):
+                obj.notes.append("the runtime keeps no type for this object: largeType is a stand-in holding "
+                                 "the pointer mask its type's GC program unrolls to (Go 1.22-1.23)")
             mask = type_pointer_mask(rt, typ, (span.elemsize - header) // 8)
             if mask is not None:
                 obj.pointer_words = ([False] if header else []) + mask

@@ -3,7 +3,8 @@
 runtime.ReadMemStats (mstats.go readmemstats_m) takes each off-heap figure from one place:
 MSpanInuse is mheap_.spanalloc.inuse (the fixalloc of mspan structs), MCacheInuse
 mheap_.cachealloc.inuse, the *Sys figures are sysMemStat counters in runtime.memstats,
-StackInuse and the GC work buffers are manual spans, HeapSys is the heap's pages less those.
+StackInuse, the GC work buffers and (1.22-1.23) unrolled GC programs are manual spans, HeapSys
+is the heap's pages less those.
 The same sums are made here from the same places, so each figure equals the program's own
 MemStats while the program is stopped. runtime.memstats is found through the spanalloc's
 stat pointer (&memstats.mspan_sys), so a stripped binary needs no symbol for it.
@@ -38,18 +39,20 @@ class OffHeap:
     arenas: int
     stack_inuse: int              # manual spans holding goroutine stacks
     workbufs: int                 # manual spans holding GC work buffers
+    gcprog_bits: int              # manual spans holding unrolled GC programs (1.22-1.23: inPtrScalarBits)
     heap_pages_bytes: int         # every page in the heap's ranges
 
     def memstats(self) -> Dict[str, int]:
         """The runtime.MemStats fields of memory outside the heap's objects, and Sys."""
         c = self.counters
-        heap_sys = self.heap_pages_bytes - self.stack_inuse - self.workbufs
+        heap_sys = self.heap_pages_bytes - self.stack_inuse - self.workbufs - self.gcprog_bits
         figures = {
             "HeapSys": heap_sys,
             "StackInuse": self.stack_inuse, "StackSys": self.stack_inuse + c["stacks_sys"],
             "MSpanInuse": self.mspan_inuse, "MSpanSys": c["mspan_sys"],
             "MCacheInuse": self.mcache_inuse, "MCacheSys": c["mcache_sys"],
-            "BuckHashSys": c["buckhash_sys"], "GCSys": c["gcMiscSys"] + self.workbufs, "OtherSys": c["other_sys"],
+            "BuckHashSys": c["buckhash_sys"], "GCSys": c["gcMiscSys"] + self.workbufs + self.gcprog_bits,
+            "OtherSys": c["other_sys"],
         }
         figures["Sys"] = sum(figures[k] for k in ("HeapSys", "StackSys", "MSpanSys", "MCacheSys", "BuckHashSys",
                                                   "GCSys", "OtherSys"))
@@ -77,6 +80,7 @@ def off_heap(rt: GoRuntime) -> OffHeap:
         heap_arena_size=rt.layout("runtime.heapArena").size, arenas=len(arena_indexes(rt)),
         stack_inuse=sum(s.bytes for s in spans if s.manual_use == "stack"),
         workbufs=sum(s.bytes for s in spans if s.manual_use == "workbuf"),
+        gcprog_bits=sum(s.bytes for s in spans if s.manual_use == "gcprog"),
         heap_pages_bytes=page_counts(rt).total_pages * page_size(rt))
 
 

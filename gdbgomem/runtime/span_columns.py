@@ -25,27 +25,31 @@ from gdbgomem.runtime.spans import SPAN_MEMBERS, allspans_addresses, span_decode
 class SpanColumns(RecordColumns):
     """The readable spans in allspans order, a column per member of spans.SPAN_MEMBERS. group:
     per span, an index into labels,
-    the groups as go-heap has them ("inuse", "free", "stack" or "workbuf" for a manual span,
-    "state(N)")."""
+    the groups as go-heap has them ("inuse", "free", "stack", "workbuf" or "gcprog" for a manual
+    span, "state(N)")."""
 
     def __init__(self, rt: GoRuntime, addresses: np.ndarray, members: Dict[str, Optional[np.ndarray]]):
         super().__init__(addresses, members)
         self.bytes = self.member("npages") * np.uint64(page_size(rt))
         self.sizeclass = self.member("spanclass") >> np.uint64(1)
         self.noscan = (self.member("spanclass") & np.uint64(1)) != 0
-        # go-heap's group of each span: its state's label, "stack" or "workbuf" for a manual one
+        # go-heap's group of each span: its state's label, "stack", "workbuf" or "gcprog" for a manual one
         names = state_names(rt)
         states = self.member("state")
         codes = np.unique(states, return_counts=True)[0]  # (a plain np.unique imports numpy.ma: 0.03 s)
         self.labels = [names.get(code, f"state({code})") for code in codes.tolist()]
         self.group = np.searchsorted(codes, states)
         manual = self.group == (self.labels.index("manual") if "manual" in self.labels else -1)
+        self.inuse = self.group == (self.labels.index("inuse") if "inuse" in self.labels else -1)
         if manual.any():
             workbufs = np.isin(addresses, np.array(sorted(workbuf_spans(rt)), dtype=np.uint64)) & manual
+            large_type = self.member("large_type")
+            program_bits = large_type[self.inuse & (large_type != 0)]
+            gcprog = np.isin(self.member("start"), program_bits) & manual & ~workbufs
             self.labels[self.labels.index("manual")] = "stack"
-            self.labels.append("workbuf")
-            self.group[workbufs] = len(self.labels) - 1
-        self.inuse = self.group == (self.labels.index("inuse") if "inuse" in self.labels else -1)
+            self.labels += ["workbuf", "gcprog"]
+            self.group[workbufs] = len(self.labels) - 2
+            self.group[gcprog] = len(self.labels) - 1
         self.heap_bits, self.inline_marks = self._reserved(rt)
         nelems, elemsize = self.member("nelems").astype(np.int64), self.member("elemsize").astype(np.int64)
         tail = self.bytes.astype(np.int64) - nelems * elemsize - self.heap_bits - self.inline_marks

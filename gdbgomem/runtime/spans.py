@@ -3,7 +3,9 @@
 allspans holds every span struct the heap ever made, dead ones included
 (their pages went back to the page allocator). A span in use holds objects of
 one span class; a manual span holds memory the runtime manages by hand:
-goroutine stacks, or GC work buffers (found on work.wbufSpans).
+goroutine stacks, GC work buffers (found on work.wbufSpans), or (Go 1.22-1.23)
+the unrolled GC program of a large object's type, which that object's
+mspan.largeType points at (mbitmap.go heapSetType, spanAllocPtrScalarBits).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class Span:
     alloc_count_before_cache: int
     limit: int
     large_type: Optional[int]
-    manual_use: Optional[str] = None  # for manual spans: "stack" or "workbuf"
+    manual_use: Optional[str] = None  # for manual spans: "stack", "workbuf" or "gcprog"
     heap_bits_bytes: int = 0     # reserved at the span's end for its objects' pointer bits (span_reserve)
     inline_mark_bytes: int = 0   # reserved after them for the Green Tea GC's inline mark bits
 
@@ -126,15 +128,13 @@ def all_spans(rt: GoRuntime) -> List[Span]:
     addresses = allspans_addresses(rt)
     make = span_maker(rt)
     blobs = rt.target.read_many([(a, make.size) for a in addresses])
+    out = [span for span in (make(a, blob) for a, blob in zip(addresses, blobs)) if span is not None]
     workbufs = workbuf_spans(rt)
-    out = []
-    for address, blob in zip(addresses, blobs):
-        span = make(address, blob)
-        if span is None:
-            continue
+    program_bits = {s.large_type for s in out if s.state == "inuse" and s.large_type}
+    for span in out:
         if span.state == "manual":
-            span.manual_use = "workbuf" if address in workbufs else "stack"
-        out.append(span)
+            span.manual_use = "workbuf" if span.address in workbufs else \
+                "gcprog" if span.base in program_bits else "stack"
     return out
 
 
@@ -162,7 +162,8 @@ def class_totals(spans: List[Span]) -> Dict[tuple, list]:
 
 
 def group_totals(spans: List[Span]) -> Dict[str, tuple]:
-    """(spans, bytes) per group as go-heap shows them: in use, stacks, GC work buffers, free."""
+    """(spans, bytes) per group as go-heap shows them: in use, stacks, GC work buffers, unrolled
+    GC programs, free."""
     totals: Dict[str, list] = {}
     for s in spans:
         t = totals.setdefault(s.manual_use or s.state, [0, 0])

@@ -78,12 +78,24 @@ COMMANDS = {"goroutines": goroutines_commands, "heap": heap_commands, "owners": 
 
 
 def gdb_only_commands(name: str, fixture) -> List[str]:
-    """Go's own runtime-gdb.py, the peer the goroutine tests cross-check with (gdb only)."""
+    """Go's own runtime-gdb.py, the peer the goroutine tests cross-check with; on the heap fixture,
+    the pointer mask of its GC-program type through gdbgomem's Python API (type_mask_command)."""
+    if name == "heap":
+        return [type_mask_command(fixture.truth)]
     if name != "goroutines":
         return []
     peer = fixtures.goroot(fixture.version) / "src" / "runtime" / "runtime-gdb.py"
     probe = fixture.truth["chan_probes"][0]["goid"]
     return [f"source {peer}", "info goroutines", f"goroutine {probe} bt"]
+
+
+def type_mask_command(truth: dict) -> str:
+    """gdb prints MASK and the pointer words of gcProgObj's abi.Type, 1 per pointer, as
+    abi_types.type_pointer_mask reads them from the type itself (not from any object)."""
+    words = next(s["size"] for s in truth["samples"] if s["kind"] == "gcprog") // 8
+    return ("python import gdbgomem; from gdbgomem.runtime.abi_types import type_pointer_mask; "
+            f"m = type_pointer_mask(gdbgomem.current().rt, {truth['gcprog_type']}, {words}); "
+            "print('MASK', None if m is None else ''.join('1' if b else '0' for b in m))")
 
 
 @dataclass

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from devtools import fixtures, hostrun
-from tests.e2e.harness import BUILDS, HOSTS, chunk_probes, subject
+from tests.e2e.harness import BUILDS, HOSTS, chunk_probes, subject, type_mask_command
 
 pytestmark = pytest.mark.e2e
 PAGE = 8192
@@ -43,7 +43,7 @@ def test_heap_totals_equal_memstats(h):
     # idle for MemStats), plus the random padding of 1.26+ heaps (allocated and scavenged, never used).
     assert (pages["free"] + pages["cached_free"] + pages["padding"]) * PAGE == ms["heap_idle"]
     assert (pages["scavenged"] + pages["cached_scavenged"]) * PAGE == ms["heap_released"]
-    assert pages["total"] * PAGE == ms["heap_sys"] + ms["stack_inuse"] + heap["workbuf_bytes"]
+    assert pages["total"] * PAGE == ms["heap_sys"] + ms["stack_inuse"] + heap["workbuf_bytes"] + heap["gcprog_bytes"]
     # the randomized heap base (1.26+) pads with a random 0 to 511 pages (mheap.go grow): 0 one time in 512
     assert pages["padding"] == 0 or version(h) >= (1, 26)
     # resident memory: the host asks /proc/PID/smaps of a live local process; a core has no /proc
@@ -177,6 +177,32 @@ def test_pointer_bits_come_from_the_right_place(h):
     assert ptr["pointer_words"] == [True] + [False] * 7
     size = next(s["size"] for s in h.truth["samples"] if s["kind"] == "large_scan")
     assert all(large_scan["pointer_words"][:size // 8]) and not any(large_scan["pointer_words"][size // 8:])
+
+
+def test_gc_program_object(h):
+    """A large object whose type the compiler describes with a GC program (over 16384 pointer-data
+    words, up to 1.23): its pointer words repeat 1001 whichever way the release keeps them; 1.22-1.23
+    keep its type's program unrolled in a manual span of their own, which its largeType points at,
+    and which MemStats counts in GCSys, not in StackInuse (test_heap_totals_equal_memstats)."""
+    sample = next(s for s in h.truth["samples"] if s["kind"] == "gcprog")
+    got = span_of(h, sample["addr"])
+    words = sample["size"] // 8
+    assert got["object"]["pointer_words"][:words] == [True, False, False, True] * (words // 4)
+    assert not any(got["object"]["pointer_words"][words:])
+    manual = h.json("go-spans --json --state manual")["spans"]
+    unrolled = [s for s in manual if s["manual_use"] == "gcprog"]
+    heap = h.json("go-heap --json")
+    if (1, 22) <= version(h) < (1, 24):
+        assert [s["base"] for s in unrolled] == [got["span"]["large_type"]] and unrolled[0]["npages"] == 1
+        assert heap["gcprog_bytes"] == PAGE and "GC programs" in h.outputs["go-heap"]
+        assert got["object"]["type_name"] is None and any("GC program" in n for n in got["object"]["notes"])
+    else:
+        assert unrolled == [] and heap["gcprog_bytes"] == 0 and "GC programs" not in h.outputs["go-heap"]
+        assert got["object"]["type_name"] == ("main.gcProgObj" if version(h) >= (1, 24) else None)
+    if h.host == "gdb" and not h.on_core:
+        # the type's own mask: 1.21-1.23 run its GC program, 1.24+ build it from the element type
+        mask = h.outputs[type_mask_command(h.truth)].split("MASK", 1)[1].split()[0]
+        assert mask == "1001" * (words // 4)
 
 
 def test_freed_slots_are_free(h):

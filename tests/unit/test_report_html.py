@@ -47,7 +47,7 @@ def gathered(goroutine_groups: int = 3, per_group: int = 2, arenas: int = 1) -> 
                     "structures": {"mspan_structs": 1, "mspan_size": 160, "mcache_structs": 2, "mcache_size": 2000,
                                    "heap_arenas": arenas, "heap_arena_size": 1 << 20,
                                    "heap_arena_metadata_bytes": arenas << 20, "os_stacks_bytes": 0,
-                                   "gc_misc_bytes": 1, "gc_workbuf_bytes": 2}},
+                                   "gc_misc_bytes": 1, "gc_workbuf_bytes": 2, "gc_program_bits_bytes": 0}},
         "types": {"types": [{"type": f"main.T[{HOSTILE}]", "objects": 3, "bytes": 96}],
                   "reachable": {"objects": 3, "bytes": 96},
                   "unreachable": {"objects": 0, "bytes": 0, "types": []}},

@@ -91,7 +91,7 @@ class TypePlans:
         head = _type_head(self.rt, typ)
         if head is None:
             return None
-        size, ptrbytes, _gcdata, _tflag, kind, direct = head
+        size, ptrbytes, kind, direct = head.size, head.ptrbytes, head.kind, head.direct
         raw = self.rt.target.try_read(typ + self.base_size, 8) if kind in (
             KIND_ARRAY, KIND_CHAN, KIND_MAP, KIND_POINTER, KIND_SLICE) else None
         elem = struct.unpack("<Q", raw)[0] if raw else 0
