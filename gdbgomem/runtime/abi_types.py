@@ -16,7 +16,7 @@ import struct
 from typing import List, NamedTuple, Optional, Tuple
 
 from gdbgomem.runtime.cache import per_binary
-from gdbgomem.runtime.gc_program import MAX_PROGRAM_BYTES, run_gc_program
+from gdbgomem.runtime.gc_program import read_gc_program, run_gc_program
 from gdbgomem.runtime.goruntime import GoRuntime
 
 MALLOC_HEADER = 8  # the *abi.Type before a typed object of a size class (Go 1.22+)
@@ -85,9 +85,7 @@ def _type_mask(rt: GoRuntime, typ: int) -> Optional[List[bool]]:
 
 def _program_mask(rt: GoRuntime, gcdata: int, words: int) -> Optional[List[bool]]:
     """The mask a GC program emits, padded to the type's words (it stops at the last pointer)."""
-    length = rt.target.try_read(gcdata, 4)
-    length = struct.unpack("<I", length)[0] if length else 0
-    program = rt.target.try_read(gcdata + 4, length) if 0 < length <= MAX_PROGRAM_BYTES else None
+    program = read_gc_program(rt.target, gcdata)
     bits = run_gc_program(program, words) if program is not None else None
     return bits + [False] * (words - len(bits)) if bits is not None else None
 

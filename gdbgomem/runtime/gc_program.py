@@ -10,9 +10,20 @@ The runtime expands a program with runGCProg (mbitmap.go). It is a byte code of 
 
 from __future__ import annotations
 
+import struct
 from typing import List, Optional, Tuple
 
+from gdbgomem.runtime.target import Target
+
 MAX_PROGRAM_BYTES = 1 << 20
+
+
+def read_gc_program(target: Target, at: int) -> Optional[bytes]:
+    """A GC program as the compiler stores it (a type's GCData, a stack object's gcdata): a
+    uint32 length, then the program."""
+    head = target.try_read(at, 4)
+    length = struct.unpack("<I", head)[0] if head else 0
+    return target.try_read(at + 4, length) if 0 < length <= MAX_PROGRAM_BYTES else None
 
 
 def run_gc_program(program: bytes, max_bits: int) -> Optional[List[bool]]:

@@ -111,6 +111,19 @@ def named(h) -> bool:
     return h.build_kind != "stripped"
 
 
+def test_a_stack_object_with_a_gc_program_is_read_precisely(h):
+    """tabler's local [20000]*tabled: up to 1.23 the compiler gives it a GC program, run here as
+    the runtime's scanstack runs it; the frame is read through its maps, not word by word. From
+    1.24 on, no local over 128 KiB stays on the stack: the array is a large heap object of its own."""
+    roots = h.json("go-roots --json")["roots"]
+    tabler = [r for r in roots if r["kind"] == "stack" and r["root"].endswith(" main.tabler")]
+    on_heap = tuple(int(x) for x in h.truth["go_version"][2:].split(".")[:2]) >= (1, 24)
+    array = -(-20000 * 8 // 8192) * 8192  # a large object: whole pages
+    want = (2, array + h.truth["tabled_slot"]) if on_heap else (1, h.truth["tabled_slot"])
+    assert [(r["retained_objects"], r["retained_bytes"], r["precise"]) for r in tabler] == [(*want, True)], tabler
+    assert h.json("go-types --json")["roots"]["conservative_frames"] == 0
+
+
 def test_each_owner_retains_what_it_alone_holds(h):
     roots = h.json("go-roots --json")["roots"]
     truth = h.truth["types"]

@@ -20,6 +20,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from gdbgomem.runtime.cache import per_binary
+from gdbgomem.runtime.gc_program import read_gc_program, run_gc_program
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.pclntab import Func
 
@@ -111,12 +112,18 @@ def _stack_objects(rt: GoRuntime, func: Func, varp: int, argp: int) -> Optional[
         return None
     words = []
     for off, _size, ptr_bytes, gcdata_off in STACK_OBJECT_RECORD.iter_unpack(table):
-        if ptr_bytes < 0:  # a GC program (up to 1.23): not decoded
-            return None
+        start = varp + off if off < 0 else argp + off
+        if ptr_bytes < 0:  # a GC program (up to 1.23), as the runtime's materializeGCProg runs it
+            program = read_gc_program(rt.target, rodata + gcdata_off)
+            bits = run_gc_program(program, -ptr_bytes // 8) if program is not None else None
+            if bits is None:
+                return None
+            words += [start + 8 * i for i, pointer in enumerate(bits) if pointer]
+            continue
         mask = rt.target.try_read(rodata + gcdata_off, (ptr_bytes // 8 + 7) // 8) if ptr_bytes else b""
         if mask is None:
             return None
         bits = int.from_bytes(mask, "little")
-        start = varp + off if off < 0 else argp + off
         words += [start + 8 * i for i in range(ptr_bytes // 8) if bits >> i & 1]
     return words
+
