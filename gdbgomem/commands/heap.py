@@ -91,6 +91,8 @@ class HeapCommand(Command):
 
     def run(self, rt, args):
         groups = span_totals.group_totals(rt)  # (spans, bytes) per group
+        count_of = {group: groups.get(group, (0, 0))[0] for group in ("inuse", "stack", "workbuf", "gcprog", "free")}
+        bytes_of = {group: groups.get(group, (0, 0))[1] for group in count_of}
         heap_objects, not_counted = span_totals.object_totals(rt, mcache_spans(rt))
         pages = page_counts(rt)
         page = page_size(rt)
@@ -103,10 +105,8 @@ class HeapCommand(Command):
             if residency is not None else None
         data = {
             "arenas": arenas, "arena_bytes": arenas * arena_bytes,
-            "heap_inuse_bytes": groups.get("inuse", (0, 0))[1],
-            "stack_inuse_bytes": groups.get("stack", (0, 0))[1],
-            "workbuf_bytes": groups.get("workbuf", (0, 0))[1],
-            "gcprog_bytes": groups.get("gcprog", (0, 0))[1],
+            "heap_inuse_bytes": bytes_of["inuse"], "stack_inuse_bytes": bytes_of["stack"],
+            "workbuf_bytes": bytes_of["workbuf"], "gcprog_bytes": bytes_of["gcprog"],
             "heap_objects": heap_objects,
             "objects_not_in_memstats": not_counted,  # allocated, in spans a P caches (spans.object_totals)
             "spans": {group: {"count": count, "bytes": size} for group, (count, size) in sorted(groups.items())},
@@ -126,14 +126,14 @@ class HeapCommand(Command):
         rows = [
             ["arenas", f"{arenas} x {humanize(arena_bytes)} = {humanize(arenas * arena_bytes)}"],
             ["heap ranges", ", ".join(f"[{hexaddr(b)}, {hexaddr(e)})" for b, e in pages.ranges) or "-"],
-            ["in-use spans", f"{groups.get('inuse', (0, 0))[0]} spans, {humanize(data['heap_inuse_bytes'])}, "
-                             f"{data['heap_objects']} objects ({data['objects_not_in_memstats']} of them in spans "
-                             "cached by a P, not yet in runtime.MemStats)"],
-            ["stack spans", f"{groups.get('stack', (0, 0))[0]} spans, {humanize(data['stack_inuse_bytes'])}"],
-            ["GC work buffers", f"{groups.get('workbuf', (0, 0))[0]} spans, {humanize(data['workbuf_bytes'])}"],
-            *([["GC programs", f"{groups['gcprog'][0]} spans, {humanize(data['gcprog_bytes'])} (the unrolled "
-                               "pointer bitmaps of large objects' types)"]] if "gcprog" in groups else []),
-            ["free spans", f"{groups.get('free', (0, 0))[0]} span structs kept for reuse"],
+            ["in-use spans", f"{_spans(count_of['inuse'], bytes_of['inuse'])}, {data['heap_objects']} objects "
+                             f"({data['objects_not_in_memstats']} of them in spans cached by a P, not yet in "
+                             "runtime.MemStats)"],
+            ["stack spans", _spans(count_of["stack"], bytes_of["stack"])],
+            ["GC work buffers", _spans(count_of["workbuf"], bytes_of["workbuf"])],
+            *([["GC programs", f"{_spans(count_of['gcprog'], bytes_of['gcprog'])} (the unrolled pointer bitmaps "
+                               "of large objects' types)"]] if count_of["gcprog"] else []),
+            ["free spans", f"{count_of['free']} span structs kept for reuse"],
             ["pages", f"{pages.total_pages} in the heap's ranges: {pages.in_use_pages} allocated, "
                       f"{pages.free_pages} free ({humanize(data['free_bytes'])}); {pages.scavenged_pages} scavenged "
                       f"({humanize(data['scavenged_bytes'])} returned to the OS)"],
@@ -153,3 +153,7 @@ class HeapCommand(Command):
         ]
         report.add(fields_table(rows))
         return report
+
+
+def _spans(count: int, size: int) -> str:
+    return f"{count} {'span' if count == 1 else 'spans'}, {humanize(size)}"
