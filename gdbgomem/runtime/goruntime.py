@@ -9,7 +9,7 @@ lifetimes gdbgomem.runtime.cache declares: per binary, and per stop (dropped by
 from __future__ import annotations
 
 import struct
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from gdbgomem import releases
 from gdbgomem.elf.layout import StructLayout
@@ -102,6 +102,13 @@ class GoRuntime:
             address = self.symbol_address("runtime.buildVersion")
             text = read_string(self.target, address) if address is not None else None
         return text or "unknown"
+
+    @property
+    def experiments(self) -> Set[str]:
+        """The GOEXPERIMENTs the binary was built with that differ from its release's default, as
+        runtime.Version() lists them ("go1.24.11 X:noswissmap" -> {"noswissmap"})."""
+        tag = next((word for word in self.version_string.split() if word.startswith("X:")), "X:")
+        return set(filter(None, tag[2:].split(",")))
 
     @property
     def version(self) -> Tuple[int, int, int]:

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from devtools import fixtures, hostrun
-from tests.e2e.harness import BUILDS, HOSTS, subject
+from tests.e2e.harness import BUILDS, COMMANDS, HOSTS, Look, subject
 
 pytestmark = pytest.mark.e2e
 # between the oldest and the newest release: each host once, live and on a core, debug and stripped
@@ -81,7 +81,8 @@ def test_every_object_of_the_fixtures_types_is_where_its_owner_keeps_it(h):
     typing = types["typing"]
     assert (typing["typed_globals"] > 0, typing["typed_locals"] > 0) == (globals_typed(h), globals_typed(h))
     if globals_typed(h):  # the map that holds the records is named through main.cache's map type
-        maps = "runtime.hmap" if h.truth["go_version"] < "go1.24" else "internal/runtime/maps.Map"
+        old_maps = h.truth["go_version"] < "go1.24" or "noswissmap" in h.truth["go_version"]
+        maps = "runtime.hmap" if old_maps else "internal/runtime/maps.Map"
         assert rows(types["types"], maps) and rows(types["types"], maps)[0]["objects"] >= 1
 
 
@@ -178,6 +179,29 @@ def test_go_span_names_the_type_that_pointers_give_a_small_object(h):
     assert obj["base"] == h.truth["tag_addr"] and obj["type_address"] is None  # no header: 16 bytes
     typed = "main.tag" in typed_names(h)
     assert (obj["type_name"], obj["type_inferred"]) == (("main.tag", True) if typed else (None, False))
+
+
+# the releases that can still build the old hash maps (GOEXPERIMENT=noswissmap)
+NO_SWISS = [v for v in fixtures.go_versions() if v.startswith(("1.24.", "1.25."))]
+
+
+@pytest.mark.parametrize("build", ["debug", "stripped"])
+@pytest.mark.parametrize("version", NO_SWISS)
+def test_maps_without_swiss_tables(ptrace_allowed, version, build):
+    """The old hash maps of a GOEXPERIMENT=noswissmap build, in gdb: typed as in a default build,
+    though a stripped one's layouts come from the release's table, made from a swiss build."""
+    fixture = fixtures.start("owners", version, experiment="noswissmap", build_kind=build)
+    try:
+        commands = COMMANDS["owners"](fixture.truth) + ["go-info --json"]
+        out = hostrun.run_gdb(hostrun.attach(fixture.pid), commands)
+    finally:
+        fixture.stop()
+    look = Look("gdb", False, fixture, {c: out[i] for i, c in enumerate(commands)}, [], build)
+    assert look.json("go-info --json")["go_version"].endswith(" X:noswissmap")
+    test_every_object_of_the_fixtures_types_is_where_its_owner_keeps_it(look)
+    test_reachable_and_garbage_add_up_to_the_spans_allocation_counts(look)
+    test_each_owner_retains_what_it_alone_holds(look)
+    test_a_path_leads_from_the_owner_to_the_object(look)
 
 
 @pytest.mark.parametrize("host,on_core", [("gdb", False), ("lldb", True), ("standalone", True)])

@@ -77,7 +77,8 @@ class TypePlans:
         self._plans: Dict[int, Optional[Plan]] = {}
         self._itabs: Dict[int, int] = {}
         self._names: Dict[int, Optional[str]] = {}
-        self.swiss = rt.optional_layout("internal/runtime/maps.Map") is not None
+        # a stripped build's layouts come from its release's table, made from a default (swiss) build
+        self.swiss = rt.optional_layout("internal/runtime/maps.Map") is not None and "noswissmap" not in rt.experiments
 
     # -- descriptors ---------------------------------------------------------------
     def info(self, typ: int) -> Optional[TypeInfo]:
