@@ -387,6 +387,19 @@ class GoBinary:
         own = ".debug_info" in self._sections or ".zdebug_info" in self._sections
         return own or (self.debug is not None and self.debug._has_dwarf_sections())
 
+    def remembered(self, kind: str, name: str, compute: Callable[[], Any]) -> Any:
+        """An answer that depends on this file's bytes alone, from the cache, else computed and,
+        when there is one, cached (the cache holds it only for a file of the same content; no
+        answer writes no file, for a program that is not Go, say)."""
+        table = self._cache.table(kind)
+        if name in table:
+            return table[name]
+        answer = compute()
+        if answer is not None:
+            table[name] = answer
+            self._cache.save()
+        return answer
+
     def _answer(self, kind: str, name: str, compute: Callable[[DwarfIndex], Any]) -> Any:
         """The cached answer, else one computed from DWARF (and then cached)."""
         table = self._cache.table(kind)

@@ -1,4 +1,6 @@
-"""What a binary's DWARF answered, kept on disk so a later session need not read DWARF again.
+"""What a binary's DWARF answered, kept on disk so a later session need not read DWARF again;
+and, for a binary stripped of its symbols, where the runtime's code says its globals are
+(symbol_finder: disassembly that costs more than the rest of a first command).
 
 One JSON file per binary, in $GDBGOMEM_CACHE_DIR/binaries/<build id>.json (by default
 under $XDG_CACHE_HOME/gdbgomem, i.e. ~/.cache/gdbgomem). A cache that answers wrongly is worse
@@ -24,8 +26,8 @@ from typing import Any, Callable, Dict, Optional
 
 CACHE_DIR_ENV = "GDBGOMEM_CACHE_DIR"
 # Bump when what is stored (or how a layout is computed) changes: older files are ignored.
-CACHE_FORMAT = 3
-KINDS = ("layouts", "constants", "variables", "addresses")
+CACHE_FORMAT = 4
+KINDS = ("layouts", "constants", "variables", "addresses", "found")  # found: link-time addresses from code
 
 
 def default_cache_dir() -> str:
@@ -169,7 +171,7 @@ def _well_formed(data: Dict[str, Any]) -> bool:
     if not all(isinstance(data.get(kind), dict) for kind in KINDS):
         return False
     numbers = all(value is None or type(value) is int  # noqa: E721 (bool is not an answer)
-                  for kind in ("constants", "variables", "addresses") for value in data[kind].values())
+                  for kind in ("constants", "variables", "addresses", "found") for value in data[kind].values())
     return numbers and all(value is None or _layout_shaped(value) for value in data["layouts"].values())
 
 

@@ -181,11 +181,15 @@ class GoRuntime:
         """Where a global (or function) of the runtime is: the binary's symbols, or in a binary
         stripped of them, where the runtime's own code refers to it (SymbolFinder)."""
         address = self.target.symbol_address(name)
-        if address is not None or not self._stripped():
+        binary = self.target.binary
+        if address is not None or binary is None or not self._stripped():
             return address
-        finder = self.symbol_finder()
-        linked = finder.address(name) if finder is not None else None
+        linked = binary.remembered("found", name, lambda: self._found_in_code(name))
         return linked + self.target.load_bias() if linked is not None else None
+
+    def _found_in_code(self, name: str) -> Optional[int]:
+        finder = self.symbol_finder()
+        return finder.address(name) if finder is not None else None
 
     def address_of(self, text: str) -> int:
         """An address argument, by gdbgomem's own grammar (gdbgomem.runtime.addresses)."""

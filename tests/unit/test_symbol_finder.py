@@ -3,10 +3,13 @@ global it finds from the runtime's machine code is where the symbol table says, 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from devtools import fixtures
 from gdbgomem.elf.binary import GoBinary
+from gdbgomem.elf.layout_cache import CACHE_DIR_ENV
 from gdbgomem.elf.go_facts import build_info_version, pclntab_location
 from gdbgomem.runtime import manifest
 from gdbgomem.runtime.layout_tables import TABLES, shipped_releases, table_for
@@ -68,3 +71,29 @@ def test_not_a_go_binary_has_no_finder(tmp_path):
     binary = GoBinary("/bin/true", use_cache=False)
     assert pclntab_location(binary) is None and build_info_version(binary) is None
     assert SymbolFinder(binary).table is None and SymbolFinder(binary).address("runtime.allgs") is None
+
+
+
+def test_a_second_session_finds_the_globals_in_the_cache(go_version, tmp_path, monkeypatch):
+    """What the finder found in a stripped binary's code is kept with its layouts (GoRuntime.
+    symbol_address asks GoBinary.remembered): a second session answers without disassembling,
+    the largest cost of a first command there; a file of other content is not answered from it."""
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    path = tmp_path / "stripped"
+    shutil.copy(fixtures.build("goroutines", go_version, flags=fixtures.BUILDS["stripped"]), path)
+    names = ("runtime.allgs", "runtime.allm", "runtime.mheap_", "runtime.buildVersion")
+    first = GoBinary(str(path))
+    finder = SymbolFinder(first)
+    found = {name: first.remembered("found", name, lambda name=name: finder.address(name)) for name in names}
+    assert all(found.values())
+
+    def not_again():
+        raise AssertionError("computed again although the cache holds the answer")
+
+    second = GoBinary(str(path))
+    assert {name: second.remembered("found", name, not_again) for name in names} == found
+    assert second.remembered("found", "runtime.noSuchGlobal", lambda: None) is None  # no answer, none kept
+    with open(path, "ab") as handle:  # other bytes, the same build id
+        handle.write(b"\0")
+    changed = GoBinary(str(path))
+    assert changed.remembered("found", "runtime.allgs", lambda: 42) == 42
