@@ -68,15 +68,16 @@ def all_arenas(rt: GoRuntime) -> List[Arena]:
 
 
 def _page_owners(table: List[int], by_address, base: int, size: int) -> List[int]:
-    """Per page, the live span the spans table names, where that span still covers the page.
-    Freeing a span leaves its entries in place (mheap.go setSpans runs only on allocation),
-    and its mspan struct may since hold a span elsewhere: such entries are stale."""
-    owners = []
-    for page, span_address in enumerate(table):
-        span = by_address.get(span_address) if span_address else None
-        if span is not None and span.state != "free" and span.base <= base + page * size < span.end:
-            owners.append(span_address)
-    return owners
+    """The spans table's entries that still own their page (see _owner)."""
+    return [address for page, address in enumerate(table) if _owner(by_address, address, base + page * size)]
+
+
+def _owner(by_address, span_address: int, page_address: int):
+    """The live span a spans-table entry names, where that span still covers the page; None for a
+    stale entry. Freeing a span leaves its entries in place (mheap.go setSpans runs only on
+    allocation), and its mspan struct may since hold a span elsewhere."""
+    span = by_address.get(span_address) if span_address else None
+    return span if span is not None and span.state != "free" and span.base <= page_address < span.end else None
 
 
 def page_kinds(rt: GoRuntime, arena: Arena) -> str:
@@ -88,11 +89,10 @@ def page_kinds(rt: GoRuntime, arena: Arena) -> str:
     size = page_size(rt)
     kinds = []
     for page, span_address in enumerate(arena.page_spans):
-        span = by_address.get(span_address) if span_address else None
-        owned = span is not None and span.base <= arena.base + page * size < span.end
-        if owned and span.state == "inuse":
+        span = _owner(by_address, span_address, arena.base + page * size)
+        if span is not None and span.state == "inuse":
             kinds.append("#")
-        elif owned and span.state == "manual":
+        elif span is not None and span.state == "manual":
             kinds.append("s")
         elif page in scavenged:
             kinds.append("~")
