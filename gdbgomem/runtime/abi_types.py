@@ -192,7 +192,7 @@ def type_name(rt: GoRuntime, typ: int) -> Optional[str]:
         return None
     name_off = struct.unpack_from("<i", raw, layout.offset("Str"))[0]
     tflag = raw[layout.offset("TFlag")]
-    if not mask_on_demand(rt) and tflag & TFLAG_BIT_4:  # an unrolled stand-in: it has no name
+    if _mask_form(rt, tflag, raw[layout.offset("Kind_")]) == "unrolled":  # a stand-in: it has no name
         return None
     types = rt.moduledata_word("types")
     if types is None:
