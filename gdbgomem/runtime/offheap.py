@@ -22,7 +22,7 @@ from gdbgomem.runtime.cache import per_stop
 from gdbgomem.runtime.goruntime import GoRuntime
 from gdbgomem.runtime.pages import page_counts
 from gdbgomem.runtime.sizeclasses import page_size
-from gdbgomem.runtime.spans import all_spans
+from gdbgomem.runtime.span_totals import group_totals
 
 SYS_COUNTERS = ("stacks_sys", "mspan_sys", "mcache_sys", "buckhash_sys", "gcMiscSys", "other_sys")
 
@@ -73,14 +73,13 @@ def off_heap(rt: GoRuntime) -> OffHeap:
     for name in SYS_COUNTERS:
         raw = rt.target.read(memstats + mstats.offset(name), 8)
         counters[name] = struct.unpack("<Q", raw)[0]
-    spans = all_spans(rt)
+    groups = group_totals(rt)  # (spans, bytes) per group, as go-heap has them
     return OffHeap(
         memstats_address=memstats, counters=counters, mspan_inuse=spanalloc[0], mcache_inuse=cachealloc[0],
         mspan_size=rt.layout("runtime.mspan").size, mcache_size=rt.layout("runtime.mcache").size,
         heap_arena_size=rt.layout("runtime.heapArena").size, arenas=len(arena_indexes(rt)),
-        stack_inuse=sum(s.bytes for s in spans if s.manual_use == "stack"),
-        workbufs=sum(s.bytes for s in spans if s.manual_use == "workbuf"),
-        gcprog_bits=sum(s.bytes for s in spans if s.manual_use == "gcprog"),
+        stack_inuse=groups.get("stack", (0, 0))[1], workbufs=groups.get("workbuf", (0, 0))[1],
+        gcprog_bits=groups.get("gcprog", (0, 0))[1],
         heap_pages_bytes=page_counts(rt).total_pages * page_size(rt))
 
 
